@@ -1,0 +1,103 @@
+/* mod_polypartner: hooks, the module record and the request dispatcher.
+ * A request is: authenticate, route, check permission, run the endpoint. */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "mod_polypartner_auth.h"
+#include "mod_polypartner_config.h"
+#include "mod_polypartner_db.h"
+#include "mod_polypartner_handlers.h"
+#include "mod_polypartner_http.h"
+#include "pp_apikey.h"
+#include "pp_log.h"
+
+static void pp_log_to_httpd(void *baton, pp_log_level_t level, const char *msg)
+{
+    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG };
+    ap_log_error(APLOG_MARK, levels[level], 0, baton, "%s", msg);
+}
+
+static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                          server_rec *s)
+{
+    const pp_server_conf_t *conf = pp_config_get(s);
+    (void)pconf; (void)plog; (void)ptemp;
+
+    pp_log_set(pp_log_to_httpd, s);
+    if (!pp_db_init()) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0301)
+                     "mod_polypartner needs mod_dbd: enable it (a2enmod dbd) or add "
+                     "LoadModule dbd_module modules/mod_dbd.so");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (conf->tenants->tenants->nelts == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PP_LOGNO(0302)
+                     "no <PolyPartnerTenant> is configured: every API request will be "
+                     "answered 401");
+    }
+    return OK;
+}
+
+static int pp_dispatch(pp_req_t *rq)
+{
+    switch (rq->route.id) {
+    case PP_ROUTE_USERS_CREATE:
+        return pp_users_handle_create(rq);
+    case PP_ROUTE_USERS_GET:
+        return pp_users_handle_get(rq);
+    default:
+        return pp_http_send_error(rq, PP_ERR_NOT_IMPLEMENTED, apr_psprintf(
+            rq->r->pool, "%s is not implemented yet", rq->route.name));
+    }
+}
+
+static int pp_handler(request_rec *r)
+{
+    pp_req_t rq;
+
+    if (!r->handler || strcmp(r->handler, "polypartner") != 0) {
+        return DECLINED;
+    }
+    pp_http_init(&rq, r);
+    if (!pp_auth_authenticate(&rq)) {
+        return OK;
+    }
+    pp_route_match(r->pool, r->method, r->uri, &rq.route);
+    switch (rq.route.status) {
+    case PP_ROUTE_NOT_FOUND:
+        return pp_http_send_error(&rq, PP_ERR_NOT_FOUND, "the requested resource does not exist");
+    case PP_ROUTE_METHOD_NOT_ALLOWED:
+        apr_table_setn(r->headers_out, "Allow", rq.route.allow);
+        return pp_http_send_error(&rq, PP_ERR_METHOD_NOT_ALLOWED, apr_psprintf(
+            r->pool, "%s is not allowed here; allowed: %s", r->method, rq.route.allow));
+    case PP_ROUTE_MATCHED:
+        break;
+    }
+    if (!(rq.key->perms & rq.route.perm)) {
+        return pp_http_send_error(&rq, PP_ERR_INSUFFICIENT_PERMISSION, apr_psprintf(
+            r->pool, "this API key lacks the %s permission",
+            pp_apikey_perm_names(r->pool, rq.route.perm)));
+    }
+    return pp_dispatch(&rq);
+}
+
+static void pp_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(pp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(pp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(polypartner) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                       /* per-directory config: none */
+    NULL,
+    pp_config_create_server,
+    pp_config_merge_server,
+    pp_config_cmds,
+    pp_register_hooks,
+    AP_MODULE_FLAG_ALWAYS_MERGE
+};

@@ -1,0 +1,188 @@
+#include "mod_polypartner_config.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+
+APLOG_USE_MODULE(polypartner);
+
+void *pp_config_create_server(apr_pool_t *p, server_rec *s)
+{
+    pp_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+    (void)s;
+    conf->tenants = pp_tenants_make(p);
+    conf->max_body = -1;
+    conf->retry_after = -1;
+    return conf;
+}
+
+void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
+{
+    const pp_server_conf_t *base = basev, *add = addv;
+    pp_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    /* tenants are global: <PolyPartnerTenant> is refused inside vhosts */
+    conf->tenants = base->tenants;
+    conf->section = NULL;
+    conf->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    conf->retry_after = add->retry_after != -1 ? add->retry_after : base->retry_after;
+    return conf;
+}
+
+const pp_server_conf_t *pp_config_get(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &polypartner_module);
+}
+
+apr_off_t pp_config_max_body(const pp_server_conf_t *conf)
+{
+    return conf->max_body != -1 ? conf->max_body : PP_DEFAULT_MAX_BODY;
+}
+
+int pp_config_retry_after(const pp_server_conf_t *conf)
+{
+    return conf->retry_after != -1 ? conf->retry_after : PP_DEFAULT_RETRY_AFTER;
+}
+
+static pp_server_conf_t *pp_config_of(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &polypartner_module);
+}
+
+/* The tenant section a directive appears in, or an error. */
+static const char *pp_config_section(cmd_parms *cmd, pp_tenant_t **t)
+{
+    *t = pp_config_of(cmd)->section;
+    if (!*t) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " is only allowed inside a <PolyPartnerTenant> section", NULL);
+    }
+    return NULL;
+}
+
+static const char *pp_cmd_tenant_section(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    const char *err, *endp, *name;
+    pp_tenant_t *tenant;
+
+    (void)dconf;
+    if ((err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) != NULL) {
+        return err;
+    }
+    if (conf->section) {
+        return "<PolyPartnerTenant> sections cannot be nested";
+    }
+    endp = ap_strrchr_c(arg, '>');
+    if (!endp) {
+        return "<PolyPartnerTenant> directive missing closing '>'";
+    }
+    arg = apr_pstrmemdup(cmd->temp_pool, arg, (apr_size_t)(endp - arg));
+    name = ap_getword_conf(cmd->temp_pool, &arg);
+    if (!*name) {
+        return "<PolyPartnerTenant> needs a tenant name, e.g. <PolyPartnerTenant acme>";
+    }
+    if (*arg) {
+        return "<PolyPartnerTenant> takes exactly one argument, the tenant name";
+    }
+    if ((err = pp_tenants_add(conf->tenants, name, &tenant)) != NULL) {
+        return err;
+    }
+    conf->section = tenant;
+    err = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
+    conf->section = NULL;
+    if (!err && tenant->key_count == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "tenant '%s' (%s:%d) has no PolyPartnerTenantKey: nobody can use it",
+                     tenant->name, cmd->directive->filename, cmd->directive->line_num);
+    }
+    return err;
+}
+
+static const char *pp_cmd_tenant_enabled(cmd_parms *cmd, void *dconf, int on)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    if (!err) {
+        t->enabled = on;
+    }
+    return err;
+}
+
+static const char *pp_cmd_tenant_key(cmd_parms *cmd, void *dconf, int argc,
+                                     char *const argv[])
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (argc < 2) {
+        return "PolyPartnerTenantKey needs a key hash and at least one permission, e.g. "
+               "PolyPartnerTenantKey sha256:<hex> users:write accounts:read accounts:write";
+    }
+    return pp_tenant_add_key(pp_config_of(cmd)->tenants, t, argv[0], argc - 1,
+                             (const char *const *)argv + 1);
+}
+
+static const char *pp_cmd_tenant_redirect(cmd_parms *cmd, void *dconf, const char *url)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    return err ? err : pp_tenant_add_redirect(cmd->pool, t, url);
+}
+
+static const char *pp_cmd_tenant_bounds(cmd_parms *cmd, void *dconf, const char *min,
+                                        const char *max)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    return err ? err : pp_tenant_set_bounds(cmd->pool, t, min, max);
+}
+
+static const char *pp_cmd_max_body(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    char *end;
+    apr_off_t n;
+    (void)dconf;
+    if (apr_strtoff(&n, arg, &end, 10) != APR_SUCCESS || *end || n < 2 || n > 64 * 1024 * 1024) {
+        return "PolyPartnerMaxBodySize must be a number of bytes between 2 and 67108864";
+    }
+    conf->max_body = n;
+    return NULL;
+}
+
+static const char *pp_cmd_retry_after(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    char *end;
+    long n = strtol(arg, &end, 10);
+    (void)dconf;
+    if (*end || end == arg || n < 1 || n > 3600) {
+        return "PolyPartnerRetryAfter must be a number of seconds between 1 and 3600";
+    }
+    conf->retry_after = (int)n;
+    return NULL;
+}
+
+const command_rec pp_config_cmds[] = {
+    AP_INIT_RAW_ARGS("<PolyPartnerTenant", pp_cmd_tenant_section, NULL, RSRC_CONF,
+                     "a tenant: <PolyPartnerTenant name> ... </PolyPartnerTenant>"),
+    AP_INIT_FLAG("PolyPartnerTenantEnabled", pp_cmd_tenant_enabled, NULL, RSRC_CONF,
+                 "On (default) or Off: a disabled tenant gets 404 on the whole API"),
+    AP_INIT_TAKE_ARGV("PolyPartnerTenantKey", pp_cmd_tenant_key, NULL, RSRC_CONF,
+                      "sha256:<hex of the key's SHA-256> followed by permissions"),
+    AP_INIT_ITERATE("PolyPartnerTenantRedirectAllow", pp_cmd_tenant_redirect, NULL, RSRC_CONF,
+                    "URLs that login links may redirect to"),
+    AP_INIT_TAKE2("PolyPartnerTenantBalanceBounds", pp_cmd_tenant_bounds, NULL, RSRC_CONF,
+                  "minimum and maximum starting balance (default 100.00 1000000.00)"),
+    AP_INIT_TAKE1("PolyPartnerMaxBodySize", pp_cmd_max_body, NULL, RSRC_CONF,
+                  "largest accepted request body in bytes (default 1048576)"),
+    AP_INIT_TAKE1("PolyPartnerRetryAfter", pp_cmd_retry_after, NULL, RSRC_CONF,
+                  "Retry-After seconds sent with 503 when the database is unavailable"),
+    { NULL }
+};

@@ -1,0 +1,7 @@
+/* Every endpoint family's request handlers, for the dispatcher. */
+#ifndef MOD_POLYPARTNER_HANDLERS_H
+#define MOD_POLYPARTNER_HANDLERS_H
+
+#include "mod_polypartner_users.h"
+
+#endif

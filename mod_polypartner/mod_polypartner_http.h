@@ -1,0 +1,42 @@
+/* Per-request state and HTTP I/O: request ids, reading bounded JSON bodies,
+ * writing JSON and error envelopes, logging tagged with the request id. */
+#ifndef MOD_POLYPARTNER_HTTP_H
+#define MOD_POLYPARTNER_HTTP_H
+
+#include <httpd.h>
+#include <http_log.h>
+#include "mod_polypartner_config.h"
+#include "pp_error.h"
+#include "pp_route.h"
+#include "pp_tenant.h"
+
+typedef struct {
+    request_rec *r;
+    const pp_server_conf_t *conf;
+    const char *request_id;
+    pp_route_t route;
+    const pp_tenant_key_t *key;     /* set once authenticated */
+    const pp_tenant_t *tenant;
+    int body_read;                  /* the request body has been consumed */
+} pp_req_t;
+
+/* Our own message numbers (APLOGNO is reserved for httpd's modules). */
+#define PP_LOGNO(n) "PP" #n ": "
+
+/* ap_log_rerror with the request id in the text, so the id is in every line
+ * whatever ErrorLogFormat says (r->log_id also carries it for %L). */
+#define pp_rlog(rq, level, status, fmt, ...) \
+    ap_log_rerror(APLOG_MARK, level, status, (rq)->r, "[request %s] " fmt, \
+                  (rq)->request_id, ##__VA_ARGS__)
+
+void pp_http_init(pp_req_t *rq, request_rec *r);
+
+/* Reads the whole body (to end of stream) up to the configured cap. Returns
+ * 1 with a NUL-terminated copy; or 0 when an error response has been sent
+ * and the handler must return *rc. */
+int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc);
+
+int pp_http_send_json(pp_req_t *rq, int status, const char *body, apr_size_t len);
+int pp_http_send_error(pp_req_t *rq, pp_error_t err, const char *message);
+
+#endif

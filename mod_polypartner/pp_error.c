@@ -1,0 +1,45 @@
+#include "pp_error.h"
+#include "pp_json.h"
+
+#include <apr_strings.h>
+
+static const struct {
+    const char *code;
+    int status;
+} pp_errors[PP_ERR__COUNT] = {
+    [PP_ERR_INVALID_EMAIL]           = { "INVALID_EMAIL", 400 },
+    [PP_ERR_MISSING_API_KEY]         = { "MISSING_API_KEY", 401 },
+    [PP_ERR_INVALID_API_KEY]         = { "INVALID_API_KEY", 401 },
+    [PP_ERR_INSUFFICIENT_PERMISSION] = { "INSUFFICIENT_PERMISSION", 403 },
+    [PP_ERR_NOT_FOUND]               = { "NOT_FOUND", 404 },
+    [PP_ERR_USER_NOT_FOUND]          = { "USER_NOT_FOUND", 404 },
+    [PP_ERR_METHOD_NOT_ALLOWED]      = { "METHOD_NOT_ALLOWED", 405 },
+    [PP_ERR_EXTERNAL_ID_CONFLICT]    = { "EXTERNAL_ID_CONFLICT", 409 },
+    [PP_ERR_USER_ALREADY_MAPPED]     = { "USER_ALREADY_MAPPED", 409 },
+    [PP_ERR_PAYLOAD_TOO_LARGE]       = { "PAYLOAD_TOO_LARGE", 413 },
+    [PP_ERR_VALIDATION_FAILED]       = { "VALIDATION_FAILED", 422 },
+    [PP_ERR_INTERNAL_ERROR]          = { "INTERNAL_ERROR", 500 },
+    [PP_ERR_NOT_IMPLEMENTED]         = { "NOT_IMPLEMENTED", 501 },
+    [PP_ERR_SERVICE_UNAVAILABLE]     = { "SERVICE_UNAVAILABLE", 503 },
+};
+
+const char *pp_error_code(pp_error_t err)
+{
+    return (err >= 0 && err < PP_ERR__COUNT) ? pp_errors[err].code : "INTERNAL_ERROR";
+}
+
+int pp_error_status(pp_error_t err)
+{
+    return (err >= 0 && err < PP_ERR__COUNT) ? pp_errors[err].status : 500;
+}
+
+const char *pp_error_body(apr_pool_t *p, pp_error_t err, const char *message,
+                          apr_size_t *len)
+{
+    const char *body = apr_pstrcat(p, "{\"error\":", pp_json_quote(p, pp_error_code(err)),
+                                   ",\"message\":", pp_json_quote(p, message), "}", NULL);
+    if (len) {
+        *len = strlen(body);
+    }
+    return body;
+}

@@ -1,0 +1,36 @@
+/* The error envelope {"error": CODE, "message": "..."} and the fixed
+ * mapping from each error code to its HTTP status. */
+#ifndef PP_ERROR_H
+#define PP_ERROR_H
+
+#include <apr_pools.h>
+
+typedef enum {
+    PP_ERR_INVALID_EMAIL = 0,
+    PP_ERR_MISSING_API_KEY,
+    PP_ERR_INVALID_API_KEY,
+    PP_ERR_INSUFFICIENT_PERMISSION,
+    PP_ERR_NOT_FOUND,
+    PP_ERR_USER_NOT_FOUND,
+    PP_ERR_METHOD_NOT_ALLOWED,
+    PP_ERR_EXTERNAL_ID_CONFLICT,
+    PP_ERR_USER_ALREADY_MAPPED,
+    PP_ERR_PAYLOAD_TOO_LARGE,
+    PP_ERR_VALIDATION_FAILED,
+    PP_ERR_INTERNAL_ERROR,
+    PP_ERR_NOT_IMPLEMENTED,
+    PP_ERR_SERVICE_UNAVAILABLE,
+    PP_ERR__COUNT
+} pp_error_t;
+
+/* The wire code, e.g. "USER_NOT_FOUND". */
+const char *pp_error_code(pp_error_t err);
+
+/* The HTTP status that always accompanies the code. */
+int pp_error_status(pp_error_t err);
+
+/* Serialises the envelope into p; message is escaped as needed. */
+const char *pp_error_body(apr_pool_t *p, pp_error_t err, const char *message,
+                          apr_size_t *len);
+
+#endif

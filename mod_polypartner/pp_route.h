@@ -1,0 +1,40 @@
+/* The partner API's route table and a pure matcher: method and decoded
+ * path in; the route, its path parameter and required permission out. */
+#ifndef PP_ROUTE_H
+#define PP_ROUTE_H
+
+#include <apr_pools.h>
+
+typedef enum {
+    PP_ROUTE_NONE = 0,
+    PP_ROUTE_USERS_CREATE,
+    PP_ROUTE_USERS_GET,
+    PP_ROUTE_USERS_LOGIN_LINK,
+    PP_ROUTE_ACCOUNTS_CREATE,
+    PP_ROUTE_ACCOUNTS_GET,
+    PP_ROUTE_ACCOUNTS_PATCH,
+    PP_ROUTE_ACCOUNTS_TRADES,
+    PP_ROUTE_ACCOUNTS_CLOSE,
+    PP_ROUTE_ACCOUNTS_RESET
+} pp_route_id_t;
+
+typedef enum {
+    PP_ROUTE_MATCHED = 0,
+    PP_ROUTE_NOT_FOUND,          /* no route has this path */
+    PP_ROUTE_METHOD_NOT_ALLOWED  /* the path exists; see allow */
+} pp_route_status_t;
+
+typedef struct {
+    pp_route_status_t status;
+    pp_route_id_t id;
+    const char *name;            /* e.g. "POST /v1/partner/users", for logs */
+    const char *param;           /* {user_id} or {account_id}, else NULL */
+    unsigned perm;               /* the permission bit the route requires */
+    int has_body;                /* the route takes a JSON request body */
+    const char *allow;           /* for 405: "GET, PATCH" */
+} pp_route_t;
+
+/* HEAD is matched as GET. */
+void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_route_t *out);
+
+#endif

@@ -1,0 +1,160 @@
+#include "pp_tenant.h"
+#include "pp_apikey.h"
+#include "pp_decimal.h"
+
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <openssl/crypto.h>
+#include <string.h>
+
+pp_tenants_t *pp_tenants_make(apr_pool_t *p)
+{
+    pp_tenants_t *reg = apr_pcalloc(p, sizeof(*reg));
+    reg->pool = p;
+    reg->tenants = apr_array_make(p, 4, sizeof(pp_tenant_t *));
+    reg->keys = apr_array_make(p, 8, sizeof(pp_tenant_key_t *));
+    return reg;
+}
+
+pp_tenant_t *pp_tenants_find(const pp_tenants_t *reg, const char *name)
+{
+    int i;
+    for (i = 0; i < reg->tenants->nelts; i++) {
+        pp_tenant_t *t = APR_ARRAY_IDX(reg->tenants, i, pp_tenant_t *);
+        if (strcmp(t->name, name) == 0) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static int pp_tenant_name_ok(const char *name)
+{
+    const char *c;
+    if (!*name || strlen(name) > 64) {
+        return 0;
+    }
+    for (c = name; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *pp_tenants_add(pp_tenants_t *reg, const char *name, pp_tenant_t **out)
+{
+    pp_tenant_t *t;
+
+    *out = NULL;
+    if (!pp_tenant_name_ok(name)) {
+        return apr_psprintf(reg->pool, "invalid tenant name '%s': use 1-64 characters "
+                            "from a-z, 0-9, '-' and '_'", name);
+    }
+    if (pp_tenants_find(reg, name)) {
+        return apr_psprintf(reg->pool, "tenant '%s' is declared twice", name);
+    }
+    t = apr_pcalloc(reg->pool, sizeof(*t));
+    t->name = apr_pstrdup(reg->pool, name);
+    t->enabled = 1;
+    t->redirect_allow = apr_array_make(reg->pool, 2, sizeof(const char *));
+    t->min_balance = PP_TENANT_DEFAULT_MIN_BALANCE;
+    t->max_balance = PP_TENANT_DEFAULT_MAX_BALANCE;
+    APR_ARRAY_PUSH(reg->tenants, pp_tenant_t *) = t;
+    *out = t;
+    return NULL;
+}
+
+const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *hash_spec,
+                              int nperms, const char *const *perm_names)
+{
+    pp_tenant_key_t *key = apr_pcalloc(reg->pool, sizeof(*key));
+    const char *err;
+    int i;
+
+    if ((err = pp_apikey_parse_hash_spec(reg->pool, hash_spec, key->digest)) != NULL) {
+        return err;
+    }
+    if (nperms < 1) {
+        return "a key needs at least one permission (users:write, accounts:read, "
+               "accounts:write)";
+    }
+    for (i = 0; i < nperms; i++) {
+        unsigned bit = pp_apikey_perm_bit(perm_names[i]);
+        if (!bit) {
+            return apr_psprintf(reg->pool, "unknown permission '%s' (known: users:write, "
+                                "accounts:read, accounts:write)", perm_names[i]);
+        }
+        key->perms |= bit;
+    }
+    for (i = 0; i < reg->keys->nelts; i++) {
+        const pp_tenant_key_t *other = APR_ARRAY_IDX(reg->keys, i, pp_tenant_key_t *);
+        if (memcmp(other->digest, key->digest, PP_SHA256_LEN) == 0) {
+            return apr_psprintf(reg->pool, "duplicate key %s: it is already configured "
+                                "for tenant '%s'", hash_spec, other->tenant->name);
+        }
+    }
+    key->tenant = t;
+    key->fingerprint = apr_pstrndup(reg->pool, pp_token_hex(reg->pool, key->digest, 6), 12);
+    t->key_count++;
+    APR_ARRAY_PUSH(reg->keys, pp_tenant_key_t *) = key;
+    return NULL;
+}
+
+const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
+                                 const char *max)
+{
+    if (!pp_decimal_is_plain(min, PP_BALANCE_INT_DIGITS, PP_BALANCE_SCALE)) {
+        return apr_psprintf(p, "invalid minimum balance '%s': expected a plain decimal "
+                            "with at most 2 decimal places", min);
+    }
+    if (!pp_decimal_is_plain(max, PP_BALANCE_INT_DIGITS, PP_BALANCE_SCALE)) {
+        return apr_psprintf(p, "invalid maximum balance '%s': expected a plain decimal "
+                            "with at most 2 decimal places", max);
+    }
+    if (pp_decimal_cmp(min, max) > 0) {
+        return apr_psprintf(p, "balance bounds out of order: minimum %s is greater than "
+                            "maximum %s", min, max);
+    }
+    t->min_balance = apr_pstrdup(p, min);
+    t->max_balance = apr_pstrdup(p, max);
+    return NULL;
+}
+
+const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url)
+{
+    apr_uri_t uri;
+
+    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS || !uri.scheme || !uri.hostname
+        || !*uri.hostname) {
+        return apr_psprintf(p, "invalid redirect URL '%s': expected an absolute "
+                            "https:// URL", url);
+    }
+    if (strcmp(uri.scheme, "https") != 0 && strcmp(uri.scheme, "http") != 0) {
+        return apr_psprintf(p, "invalid redirect URL '%s': only https (or http for "
+                            "local development) is allowed", url);
+    }
+    if (uri.user || uri.password || uri.query || uri.fragment || strchr(url, '\\')) {
+        return apr_psprintf(p, "invalid redirect URL '%s': no credentials, query, "
+                            "fragment or backslash allowed", url);
+    }
+    APR_ARRAY_PUSH(t->redirect_allow, const char *) = apr_pstrdup(p, url);
+    return NULL;
+}
+
+const pp_tenant_key_t *pp_tenants_find_key(const pp_tenants_t *reg, const char *key,
+                                           apr_size_t len)
+{
+    unsigned char digest[PP_SHA256_LEN];
+    const pp_tenant_key_t *found = NULL;
+    int i;
+
+    pp_token_sha256(key, len, digest);
+    for (i = 0; i < reg->keys->nelts; i++) {
+        const pp_tenant_key_t *k = APR_ARRAY_IDX(reg->keys, i, pp_tenant_key_t *);
+        /* no early exit: timing does not depend on which key matched */
+        int same = CRYPTO_memcmp(k->digest, digest, PP_SHA256_LEN) == 0;
+        found = same ? k : found;
+    }
+    return found;
+}

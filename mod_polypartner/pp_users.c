@@ -1,0 +1,50 @@
+#include "pp_users.h"
+#include "pp_email.h"
+#include "pp_json.h"
+
+#include <string.h>
+
+int pp_users_parse_registration(apr_pool_t *p, const char *body, apr_size_t len,
+                                pp_user_registration_t *out, const char **message)
+{
+    static const char *const fields[] = { "external_id", "email", "metadata", NULL };
+    json_object *root, *metadata;
+    const char *raw_email;
+
+    memset(out, 0, sizeof(*out));
+    if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
+        || (*message = pp_json_only_fields(p, root, fields)) != NULL
+        || (*message = pp_json_string_field(p, root, "external_id", 1, 1, 255,
+                                            &out->external_id, NULL)) != NULL
+        || (*message = pp_json_string_field(p, root, "email", 1, 3, 320,
+                                            &raw_email, NULL)) != NULL
+        || (*message = pp_json_object_field(p, root, "metadata", &metadata)) != NULL) {
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    out->email = pp_email_normalize(p, raw_email);
+    if (!pp_email_is_valid(out->email)) {
+        *message = "email must have exactly one '@' and a domain with a dot";
+        return PP_ERR_INVALID_EMAIL;
+    }
+    out->metadata = metadata ? pp_json_serialize(p, metadata, NULL) : "{}";
+    return -1;
+}
+
+int pp_users_parse_id(const char *s, const char **canonical)
+{
+    apr_size_t n = strlen(s), i;
+
+    if (n == 0 || n > 19 || s[0] == '0') {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    if (n == 19 && strcmp(s, "9223372036854775807") > 0) {
+        return 0;
+    }
+    *canonical = s;
+    return 1;
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Replays each fuzz target's seed corpus (run by `make check`).
+set -euo pipefail
+src="${srcdir:-.}/test/fuzz/corpus"
+for target in json registration route; do
+    "./test/fuzz/replay-$target" "$src/$target"
+done

@@ -1,0 +1,85 @@
+#include "unit_suites.h"
+#include "pp_apikey.h"
+#include "pp_route.h"
+
+static const struct {
+    const char *method, *path;
+    pp_route_id_t id;
+    const char *param;
+    unsigned perm;
+} matches[] = {
+    { "POST", "/v1/partner/users", PP_ROUTE_USERS_CREATE, NULL, PP_PERM_USERS_WRITE },
+    { "GET", "/v1/partner/users/42", PP_ROUTE_USERS_GET, "42", PP_PERM_ACCOUNTS_READ },
+    { "HEAD", "/v1/partner/users/42", PP_ROUTE_USERS_GET, "42", PP_PERM_ACCOUNTS_READ },
+    { "GET", "/v1/partner/users/abc", PP_ROUTE_USERS_GET, "abc", PP_PERM_ACCOUNTS_READ },
+    { "POST", "/v1/partner/users/7/login-link", PP_ROUTE_USERS_LOGIN_LINK, "7", PP_PERM_USERS_WRITE },
+    { "POST", "/v1/partner/accounts", PP_ROUTE_ACCOUNTS_CREATE, NULL, PP_PERM_ACCOUNTS_WRITE },
+    { "GET", "/v1/partner/accounts/u-1", PP_ROUTE_ACCOUNTS_GET, "u-1", PP_PERM_ACCOUNTS_READ },
+    { "PATCH", "/v1/partner/accounts/u-1", PP_ROUTE_ACCOUNTS_PATCH, "u-1", PP_PERM_ACCOUNTS_WRITE },
+    { "GET", "/v1/partner/accounts/u-1/trades", PP_ROUTE_ACCOUNTS_TRADES, "u-1", PP_PERM_ACCOUNTS_READ },
+    { "POST", "/v1/partner/accounts/u-1/close", PP_ROUTE_ACCOUNTS_CLOSE, "u-1", PP_PERM_ACCOUNTS_WRITE },
+    { "POST", "/v1/partner/accounts/u-1/reset", PP_ROUTE_ACCOUNTS_RESET, "u-1", PP_PERM_ACCOUNTS_WRITE },
+};
+
+START_TEST(test_matches)
+{
+    pp_route_t rt;
+    pp_route_match(unit_pool, matches[_i].method, matches[_i].path, &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_MATCHED);
+    ck_assert_int_eq(rt.id, matches[_i].id);
+    ck_assert_uint_eq(rt.perm, matches[_i].perm);
+    if (matches[_i].param) {
+        ck_assert_str_eq(rt.param, matches[_i].param);
+    }
+    else {
+        ck_assert_ptr_null(rt.param);
+    }
+}
+END_TEST
+
+static const char *const unknown[] = {
+    "/v1/partner", "/v1/partner/", "/v1/partner/nope", "/v1/partner/users/", "/v1/partner/users/1/",
+    "/v1/partner/users/1/extra", "/v1/partner/accounts/a/b/c", "/v1/partner/accounts//close",
+    "/v1/partner/usersx", "/V1/partner/users", "/v1/partner/users/1/login-link/x", "",
+};
+
+START_TEST(test_unknown_paths)
+{
+    pp_route_t rt;
+    pp_route_match(unit_pool, "GET", unknown[_i], &rt);
+    ck_assert_msg(rt.status == PP_ROUTE_NOT_FOUND, "%s should not match", unknown[_i]);
+    ck_assert_ptr_null(rt.allow);
+}
+END_TEST
+
+static const struct {
+    const char *method, *path, *allow;
+} wrong_method[] = {
+    { "DELETE", "/v1/partner/users", "POST" },
+    { "GET", "/v1/partner/users", "POST" },
+    { "POST", "/v1/partner/users/1", "GET" },
+    { "PUT", "/v1/partner/accounts/x", "GET, PATCH" },
+    { "GET", "/v1/partner/accounts/x/close", "POST" },
+    { "OPTIONS", "/v1/partner/accounts/x/trades", "GET" },
+};
+
+START_TEST(test_wrong_method)
+{
+    pp_route_t rt;
+    pp_route_match(unit_pool, wrong_method[_i].method, wrong_method[_i].path, &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(rt.allow, wrong_method[_i].allow);
+}
+END_TEST
+
+Suite *unit_route_suite(void)
+{
+    Suite *s = suite_create("route");
+    TCase *tc = tcase_create("route");
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
+    tcase_add_loop_test(tc, test_matches, 0, sizeof(matches) / sizeof(matches[0]));
+    tcase_add_loop_test(tc, test_unknown_paths, 0, sizeof(unknown) / sizeof(unknown[0]));
+    tcase_add_loop_test(tc, test_wrong_method, 0, sizeof(wrong_method) / sizeof(wrong_method[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,21 @@
+#ifndef UNIT_SUITES_H
+#define UNIT_SUITES_H
+
+#include <check.h>
+#include <apr_pools.h>
+
+Suite *unit_json_suite(void);
+Suite *unit_email_suite(void);
+Suite *unit_decimal_suite(void);
+Suite *unit_route_suite(void);
+Suite *unit_apikey_suite(void);
+Suite *unit_tenant_suite(void);
+Suite *unit_users_suite(void);
+Suite *unit_error_suite(void);
+
+/* A fresh pool per test, created in a checked fixture (inside the fork). */
+extern apr_pool_t *unit_pool;
+void unit_pool_setup(void);
+void unit_pool_teardown(void);
+
+#endif
