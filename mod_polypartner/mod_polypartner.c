@@ -48,6 +48,16 @@ static int pp_dispatch(pp_req_t *rq)
         return pp_users_handle_create(rq);
     case PP_ROUTE_USERS_GET:
         return pp_users_handle_get(rq);
+    case PP_ROUTE_ACCOUNTS_CREATE:
+        return pp_accounts_handle_create(rq);
+    case PP_ROUTE_ACCOUNTS_GET:
+        return pp_accounts_handle_get(rq);
+    case PP_ROUTE_ACCOUNTS_PATCH:
+        return pp_accounts_handle_patch(rq);
+    case PP_ROUTE_ACCOUNTS_CLOSE:
+        return pp_accounts_handle_close(rq);
+    case PP_ROUTE_ACCOUNTS_RESET:
+        return pp_accounts_handle_reset(rq);
     default:
         return pp_http_send_error(rq, PP_ERR_NOT_IMPLEMENTED, apr_psprintf(
             rq->r->pool, "%s is not implemented yet", rq->route.name));

@@ -12,6 +12,7 @@ void *pp_config_create_server(apr_pool_t *p, server_rec *s)
     conf->tenants = pp_tenants_make(p);
     conf->max_body = -1;
     conf->retry_after = -1;
+    conf->cancel_batch = -1;
     return conf;
 }
 
@@ -25,6 +26,7 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     conf->section = NULL;
     conf->max_body = add->max_body != -1 ? add->max_body : base->max_body;
     conf->retry_after = add->retry_after != -1 ? add->retry_after : base->retry_after;
+    conf->cancel_batch = add->cancel_batch != -1 ? add->cancel_batch : base->cancel_batch;
     return conf;
 }
 
@@ -41,6 +43,11 @@ apr_off_t pp_config_max_body(const pp_server_conf_t *conf)
 int pp_config_retry_after(const pp_server_conf_t *conf)
 {
     return conf->retry_after != -1 ? conf->retry_after : PP_DEFAULT_RETRY_AFTER;
+}
+
+int pp_config_cancel_batch(const pp_server_conf_t *conf)
+{
+    return conf->cancel_batch != -1 ? conf->cancel_batch : PP_DEFAULT_CANCEL_BATCH;
 }
 
 static pp_server_conf_t *pp_config_of(cmd_parms *cmd)
@@ -169,6 +176,19 @@ static const char *pp_cmd_retry_after(cmd_parms *cmd, void *dconf, const char *a
     return NULL;
 }
 
+static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    char *end;
+    long n = strtol(arg, &end, 10);
+    (void)dconf;
+    if (*end || end == arg || n < 1 || n > 100000) {
+        return "PolyPartnerCancelBatchSize must be a number of orders between 1 and 100000";
+    }
+    conf->cancel_batch = (int)n;
+    return NULL;
+}
+
 const command_rec pp_config_cmds[] = {
     AP_INIT_RAW_ARGS("<PolyPartnerTenant", pp_cmd_tenant_section, NULL, RSRC_CONF,
                      "a tenant: <PolyPartnerTenant name> ... </PolyPartnerTenant>"),
@@ -184,5 +204,7 @@ const command_rec pp_config_cmds[] = {
                   "largest accepted request body in bytes (default 1048576)"),
     AP_INIT_TAKE1("PolyPartnerRetryAfter", pp_cmd_retry_after, NULL, RSRC_CONF,
                   "Retry-After seconds sent with 503 when the database is unavailable"),
+    AP_INIT_TAKE1("PolyPartnerCancelBatchSize", pp_cmd_cancel_batch, NULL, RSRC_CONF,
+                  "open orders one close or reset call cancels at most (default 500)"),
     { NULL }
 };

@@ -9,12 +9,14 @@
 
 #define PP_DEFAULT_MAX_BODY      (1024 * 1024)
 #define PP_DEFAULT_RETRY_AFTER   1
+#define PP_DEFAULT_CANCEL_BATCH  500
 
 typedef struct {
     pp_tenants_t *tenants;     /* shared by the main server and every vhost */
     pp_tenant_t *section;      /* tenant whose section is being read, or NULL */
     apr_off_t max_body;        /* -1: unset */
     int retry_after;           /* -1: unset */
+    int cancel_batch;          /* -1: unset */
 } pp_server_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA polypartner_module;
@@ -26,5 +28,6 @@ void *pp_config_merge_server(apr_pool_t *p, void *base, void *add);
 const pp_server_conf_t *pp_config_get(const server_rec *s);
 apr_off_t pp_config_max_body(const pp_server_conf_t *conf);
 int pp_config_retry_after(const pp_server_conf_t *conf);
+int pp_config_cancel_batch(const pp_server_conf_t *conf);
 
 #endif

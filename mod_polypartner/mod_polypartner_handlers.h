@@ -2,6 +2,7 @@
 #ifndef MOD_POLYPARTNER_HANDLERS_H
 #define MOD_POLYPARTNER_HANDLERS_H
 
+#include "mod_polypartner_accounts.h"
 #include "mod_polypartner_users.h"
 
 #endif

@@ -244,6 +244,60 @@ START_TEST(test_readonly_key_cannot_register)
 }
 END_TEST
 
+/* accounts:write is checked before the account handlers look at the body,
+ * the path id or the database: the readonly key changes nothing. */
+START_TEST(test_readonly_key_cannot_write_accounts)
+{
+    long long uid = demo_user();
+    char *x = it_unique("roacct");
+    char *body = it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
+                           "\"starting_balance\":\"1000\"}", uid, x);
+    char *x2 = it_printf("%s-ro", x);
+    char *body2 = it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
+                            "\"starting_balance\":\"1000\"}", uid, x2);
+    const char *state = "select format('%s|%s|%s|%s', a.status, a.rules, a.reset_count, "
+                        "w.balance) from accounts a join wallets w on w.id = a.wallet_id "
+                        "where a.id = $1::uuid";
+    char *id, *before, *path, *close_path, *reset_path;
+    it_response_t r;
+
+    r = it_request("POST", "/v1/partner/accounts", IT_HEADERS(it_key_header(DEMO)), body);
+    it_assert_status(r, 201);
+    id = it_printf("%s", it_json_str(r.json, "account_id"));
+    it_response_free(&r);
+    before = it_db_scalar(state, id);
+    path = it_printf("/v1/partner/accounts/%s", id);
+    close_path = it_printf("%s/close", path);
+    reset_path = it_printf("%s/reset", path);
+
+    r = it_request("POST", "/v1/partner/accounts", IT_HEADERS(it_key_header(READONLY)), body2);
+    it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
+    it_response_free(&r);
+    r = it_request("PATCH", path, IT_HEADERS(it_key_header(READONLY)), "{\"rules\":{\"a\":1}}");
+    it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
+    it_response_free(&r);
+    r = it_request("POST", close_path, IT_HEADERS(it_key_header(READONLY)), NULL);
+    it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
+    it_response_free(&r);
+    r = it_request("POST", reset_path, IT_HEADERS(it_key_header(READONLY)), NULL);
+    it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
+    it_response_free(&r);
+    /* a Bearer key with every permission next to it does not help */
+    r = it_request("POST", close_path,
+                   IT_HEADERS(it_key_header(READONLY), it_bearer_header(DEMO)), NULL);
+    it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
+    it_response_free(&r);
+
+    ck_assert_str_eq(it_db_scalar(state, id), before);
+    ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x2), 0);
+    /* but it can read it */
+    r = it_request("GET", path, IT_HEADERS(it_key_header(READONLY)), NULL);
+    it_assert_status(r, 200);
+    ck_assert_str_eq(it_json_str(r.json, "account_id"), id);
+    it_response_free(&r);
+}
+END_TEST
+
 START_TEST(test_readonly_key_can_read_users)
 {
     char *x = it_unique("roget"), *e = it_printf("%s@example.com", x), *tuid;
@@ -307,6 +361,7 @@ Suite *it_auth_suite(void)
     tcase_add_test(tc, test_empty_key_is_missing);
     tcase_add_test(tc, test_disabled_tenant_sees_nothing);
     tcase_add_test(tc, test_readonly_key_cannot_register);
+    tcase_add_test(tc, test_readonly_key_cannot_write_accounts);
     tcase_add_test(tc, test_readonly_key_can_read_users);
     tcase_add_test(tc, test_keys_never_logged);
     suite_add_tcase(s, tc);

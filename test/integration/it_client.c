@@ -20,16 +20,16 @@
 /* ---- the documented surface ------------------------------------------------ */
 
 const it_route_case_t it_routes[] = {
-    { "POST",  "/v1/partner/users", "{}", "users:write", 1 },
-    { "GET",   "/v1/partner/users/1", NULL, "accounts:read", 1 },
-    { "POST",  "/v1/partner/users/1/login-link", "{}", "users:write", 0 },
-    { "POST",  "/v1/partner/accounts", "{}", "accounts:write", 0 },
-    { "GET",   "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, NULL, "accounts:read", 0 },
-    { "PATCH", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, "{}", "accounts:write", 0 },
-    { "GET",   "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/trades", NULL, "accounts:read", 0 },
-    { "POST",  "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/close", NULL, "accounts:write", 0 },
-    { "POST",  "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/reset", NULL, "accounts:write", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+    { "POST",  "/v1/partner/users", "{}", "users:write" },
+    { "GET",   "/v1/partner/users/1", NULL, "accounts:read" },
+    { "POST",  "/v1/partner/users/1/login-link", "{}", "users:write" },
+    { "POST",  "/v1/partner/accounts", "{}", "accounts:write" },
+    { "GET",   "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, NULL, "accounts:read" },
+    { "PATCH", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, "{}", "accounts:write" },
+    { "GET",   "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/trades", NULL, "accounts:read" },
+    { "POST",  "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/close", NULL, "accounts:write" },
+    { "POST",  "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/reset", NULL, "accounts:write" },
+    { NULL, NULL, NULL, NULL }
 };
 
 /* ---- environment --------------------------------------------------------- */

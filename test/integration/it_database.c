@@ -304,8 +304,15 @@ START_TEST(test_postgres_down_then_back)
                "INSUFFICIENT_PERMISSION");
     while_down(&pb, "POST", "/v1/partner/users", IT_HEADERS(demo), "{\"external_id\":", 422,
                "VALIDATION_FAILED");
-    while_down(&pb, "POST", "/v1/partner/accounts", IT_HEADERS(demo), "{}", 501,
-               "NOT_IMPLEMENTED");
+    while_down(&pb, "POST", "/v1/partner/accounts", IT_HEADERS(demo), "{}", 422,
+               "VALIDATION_FAILED");
+    while_down(&pb, "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/trades", IT_HEADERS(demo),
+               NULL, 501, "NOT_IMPLEMENTED");
+    while_down(&pb, "POST", "/v1/partner/accounts", IT_HEADERS(demo),
+               "{\"user_id\":1,\"external_id\":\"down\",\"stage\":\"demo\","
+               "\"starting_balance\":\"500.00\"}", 503, NULL);
+    while_down(&pb, "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, IT_HEADERS(demo), NULL,
+               503, NULL);
 
     rc = pg_script("PP_PG_START", &out);
     if (rc != 0) {

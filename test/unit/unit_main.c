@@ -30,6 +30,7 @@ int main(int argc, const char *const *argv)
     srunner_add_suite(sr, unit_tenant_suite());
     srunner_add_suite(sr, unit_users_suite());
     srunner_add_suite(sr, unit_error_suite());
+    srunner_add_suite(sr, unit_accounts_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

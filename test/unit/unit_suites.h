@@ -12,6 +12,7 @@ Suite *unit_apikey_suite(void);
 Suite *unit_tenant_suite(void);
 Suite *unit_users_suite(void);
 Suite *unit_error_suite(void);
+Suite *unit_accounts_suite(void);
 
 /* A fresh pool per test, created in a checked fixture (inside the fork). */
 extern apr_pool_t *unit_pool;
