@@ -27,6 +27,7 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     (void)pconf; (void)plog; (void)ptemp;
 
     pp_log_set(pp_log_to_httpd, s);
+    pp_config_ensure_cursor_keys(pconf, s);
     if (!pp_db_init()) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0301)
                      "mod_polypartner needs mod_dbd: enable it (a2enmod dbd) or add "
@@ -58,6 +59,16 @@ static int pp_dispatch(pp_req_t *rq)
         return pp_accounts_handle_close(rq);
     case PP_ROUTE_ACCOUNTS_RESET:
         return pp_accounts_handle_reset(rq);
+    case PP_ROUTE_ACCOUNTS_TRADES:
+        return pp_trading_handle_trades(rq);
+    case PP_ROUTE_ORDERS_PLACE:
+        return pp_trading_handle_place(rq);
+    case PP_ROUTE_ORDERS_LIST:
+        return pp_trading_handle_list(rq);
+    case PP_ROUTE_ORDERS_CANCEL:
+        return pp_trading_handle_cancel(rq);
+    case PP_ROUTE_MARKETS_LIST:
+        return pp_markets_handle_list(rq);
     default:
         return pp_http_send_error(rq, PP_ERR_NOT_IMPLEMENTED, apr_psprintf(
             rq->r->pool, "%s is not implemented yet", rq->route.name));
@@ -72,7 +83,8 @@ static int pp_handler(request_rec *r)
         return DECLINED;
     }
     pp_http_init(&rq, r);
-    if (!pp_auth_authenticate(&rq)) {
+    /* the market list is public; everything else needs a tenant key first */
+    if (!pp_route_is_public(r->uri) && !pp_auth_authenticate(&rq)) {
         return OK;
     }
     pp_route_match(r->pool, r->method, r->uri, &rq.route);
@@ -86,7 +98,7 @@ static int pp_handler(request_rec *r)
     case PP_ROUTE_MATCHED:
         break;
     }
-    if (!(rq.key->perms & rq.route.perm)) {
+    if (rq.route.perm && !(rq.key->perms & rq.route.perm)) {
         return pp_http_send_error(&rq, PP_ERR_INSUFFICIENT_PERMISSION, apr_psprintf(
             r->pool, "this API key lacks the %s permission",
             pp_apikey_perm_names(r->pool, rq.route.perm)));

@@ -2,6 +2,9 @@
 
 #include <apr_strings.h>
 #include <http_log.h>
+#include <openssl/rand.h>
+
+#include "pp_token.h"
 
 APLOG_USE_MODULE(polypartner);
 
@@ -13,6 +16,7 @@ void *pp_config_create_server(apr_pool_t *p, server_rec *s)
     conf->max_body = -1;
     conf->retry_after = -1;
     conf->cancel_batch = -1;
+    conf->max_price_age = -1;
     return conf;
 }
 
@@ -27,6 +31,8 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     conf->max_body = add->max_body != -1 ? add->max_body : base->max_body;
     conf->retry_after = add->retry_after != -1 ? add->retry_after : base->retry_after;
     conf->cancel_batch = add->cancel_batch != -1 ? add->cancel_batch : base->cancel_batch;
+    conf->max_price_age = add->max_price_age != -1 ? add->max_price_age : base->max_price_age;
+    conf->cursor_key = add->cursor_key ? add->cursor_key : base->cursor_key;
     return conf;
 }
 
@@ -48,6 +54,35 @@ int pp_config_retry_after(const pp_server_conf_t *conf)
 int pp_config_cancel_batch(const pp_server_conf_t *conf)
 {
     return conf->cancel_batch != -1 ? conf->cancel_batch : PP_DEFAULT_CANCEL_BATCH;
+}
+
+int pp_config_max_price_age(const pp_server_conf_t *conf)
+{
+    return conf->max_price_age != -1 ? conf->max_price_age : PP_DEFAULT_MAX_PRICE_AGE;
+}
+
+void pp_config_ensure_cursor_keys(apr_pool_t *pconf, server_rec *s)
+{
+    unsigned char *key = NULL;
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        pp_server_conf_t *conf = ap_get_module_config(vs->module_config, &polypartner_module);
+        if (conf->cursor_key) {
+            continue;
+        }
+        if (!key) {
+            key = apr_palloc(pconf, PP_CURSOR_KEY_LEN);
+            if (RAND_bytes(key, PP_CURSOR_KEY_LEN) != 1) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "PP0303: no random cursor key");
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "PP0304: PolyPartnerCursorSecret "
+                         "is not set: using a random key, so trade-feed cursors stop working "
+                         "after a restart and between servers behind one load balancer");
+        }
+        conf->cursor_key = key;
+    }
 }
 
 static pp_server_conf_t *pp_config_of(cmd_parms *cmd)
@@ -176,6 +211,44 @@ static const char *pp_cmd_retry_after(cmd_parms *cmd, void *dconf, const char *a
     return NULL;
 }
 
+static const char *pp_cmd_tenant_fee_rate(cmd_parms *cmd, void *dconf, const char *rate)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    return err ? err : pp_tenant_set_fee_rate(cmd->pool, t, rate);
+}
+
+static const char *pp_cmd_cursor_secret(cmd_parms *cmd, void *dconf, const char *secret)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    unsigned char *key;
+    (void)dconf;
+    if (strlen(secret) < 32) {
+        return "PolyPartnerCursorSecret must be at least 32 characters (e.g. the output of "
+               "openssl rand -hex 32); every server behind one load balancer needs the same";
+    }
+    /* a fixed-size key however long the secret */
+    key = apr_palloc(cmd->pool, PP_CURSOR_KEY_LEN);
+    pp_token_sha256(secret, strlen(secret), key);
+    conf->cursor_key = key;
+    return NULL;
+}
+
+static const char *pp_cmd_max_price_age(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    char *end;
+    long n = strtol(arg, &end, 10);
+    (void)dconf;
+    if (*end || end == arg || n < 0 || n > 86400) {
+        return "PolyPartnerMaxPriceAge must be a number of seconds between 0 (never stale) "
+               "and 86400";
+    }
+    conf->max_price_age = (int)n;
+    return NULL;
+}
+
 static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *arg)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
@@ -200,6 +273,13 @@ const command_rec pp_config_cmds[] = {
                     "URLs that login links may redirect to"),
     AP_INIT_TAKE2("PolyPartnerTenantBalanceBounds", pp_cmd_tenant_bounds, NULL, RSRC_CONF,
                   "minimum and maximum starting balance (default 100.00 1000000.00)"),
+    AP_INIT_TAKE1("PolyPartnerTenantFeeRate", pp_cmd_tenant_fee_rate, NULL, RSRC_CONF,
+                  "fee charged on each fill as a fraction of its notional (default 0)"),
+    AP_INIT_TAKE1("PolyPartnerCursorSecret", pp_cmd_cursor_secret, NULL, RSRC_CONF,
+                  "secret that signs pagination cursors (32+ characters)"),
+    AP_INIT_TAKE1("PolyPartnerMaxPriceAge", pp_cmd_max_price_age, NULL, RSRC_CONF,
+                  "seconds after which a quote is too old for a market order (default 60, "
+                  "0: never)"),
     AP_INIT_TAKE1("PolyPartnerMaxBodySize", pp_cmd_max_body, NULL, RSRC_CONF,
                   "largest accepted request body in bytes (default 1048576)"),
     AP_INIT_TAKE1("PolyPartnerRetryAfter", pp_cmd_retry_after, NULL, RSRC_CONF,

@@ -10,6 +10,8 @@
 #define PP_DEFAULT_MAX_BODY      (1024 * 1024)
 #define PP_DEFAULT_RETRY_AFTER   1
 #define PP_DEFAULT_CANCEL_BATCH  500
+#define PP_DEFAULT_MAX_PRICE_AGE 60
+#define PP_CURSOR_KEY_LEN        32
 
 typedef struct {
     pp_tenants_t *tenants;     /* shared by the main server and every vhost */
@@ -17,6 +19,8 @@ typedef struct {
     apr_off_t max_body;        /* -1: unset */
     int retry_after;           /* -1: unset */
     int cancel_batch;          /* -1: unset */
+    int max_price_age;         /* -1: unset; 0: quotes never go stale */
+    const unsigned char *cursor_key;  /* HMAC key of pagination cursors, or NULL */
 } pp_server_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA polypartner_module;
@@ -29,5 +33,10 @@ const pp_server_conf_t *pp_config_get(const server_rec *s);
 apr_off_t pp_config_max_body(const pp_server_conf_t *conf);
 int pp_config_retry_after(const pp_server_conf_t *conf);
 int pp_config_cancel_batch(const pp_server_conf_t *conf);
+int pp_config_max_price_age(const pp_server_conf_t *conf);
+
+/* Gives every server without PolyPartnerCursorSecret a random key (logged as
+ * a warning: cursors then die with a restart and differ between servers). */
+void pp_config_ensure_cursor_keys(apr_pool_t *pconf, server_rec *s);
 
 #endif

@@ -28,34 +28,47 @@ static int pp_db_unavailable(pp_req_t *rq)
                               "the database is unavailable; retry shortly");
 }
 
-int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args)
+int pp_db_status(const char *text)
+{
+    char *end;
+    long status;
+
+    if (!text) {
+        return 0;
+    }
+    status = strtol(text, &end, 10);
+    return (*end || end == text || status < 200 || status > 599) ? 0 : (int)status;
+}
+
+int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int ncols,
+              const char **cols, int *rc)
 {
     request_rec *r = rq->r;
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *stmt = NULL;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
-    const char *status_text, *body;
-    char *end;
-    long status;
-    int rv, attempt;
+    int rv, attempt, i;
 
     dbd = pp_dbd_acquire ? pp_dbd_acquire(r) : NULL;
     if (!dbd) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0101) "no database connection available "
                 "(is PostgreSQL up and DBDParams right?)");
-        return pp_db_unavailable(rq);
+        *rc = pp_db_unavailable(rq);
+        return 0;
     }
     if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0102) "DBDriver is %s; mod_polypartner needs pgsql",
                 apr_dbd_name(dbd->driver));
-        return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+        *rc = pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+        return 0;
     }
     rv = apr_dbd_prepare(dbd->driver, r->pool, dbd->handle, sql, NULL, &stmt);
     if (rv != 0) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0103) "preparing a statement failed: %s",
                 apr_dbd_error(dbd->driver, dbd->handle, rv));
-        return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+        *rc = pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+        return 0;
     }
     /* A pooled connection whose server went away (restart, failover) fails
      * its next query; libpq then reports it lost, so reconnect and run the
@@ -68,7 +81,8 @@ int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args)
         if (!pp_db_connection_lost(dbd)) {
             pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0104) "database call failed: %s",
                     apr_dbd_error(dbd->driver, dbd->handle, rv));
-            return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+            *rc = pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+            return 0;
         }
         if (attempt == 0 && apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) == APR_SUCCESS) {
             pp_rlog(rq, APLOG_WARNING, 0, PP_LOGNO(0105) "database connection was lost; "
@@ -78,19 +92,38 @@ int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args)
         }
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0106) "database connection lost: %s",
                 apr_dbd_error(dbd->driver, dbd->handle, rv));
-        return pp_db_unavailable(rq);
+        *rc = pp_db_unavailable(rq);
+        return 0;
     }
-    if (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) != 0) {
-        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0107) "database call returned no row");
-        return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+    if (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) != 0
+        || apr_dbd_num_cols(dbd->driver, res) < ncols) {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0107) "database call returned no usable row");
+        *rc = pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+        return 0;
     }
-    status_text = apr_dbd_get_entry(dbd->driver, row, 0);
-    body = apr_dbd_get_entry(dbd->driver, row, 1);
-    status = status_text ? strtol(status_text, &end, 10) : 0;
-    if (!status_text || *end || status < 200 || status > 599 || !body || !*body) {
+    for (i = 0; i < ncols; i++) {
+        const char *v = NULL;
+        /* get_entry turns NULL into "": datum_get tells them apart */
+        if (apr_dbd_datum_get(dbd->driver, row, i, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS) {
+            v = NULL;
+        }
+        cols[i] = v ? apr_pstrdup(r->pool, v) : NULL;
+    }
+    return 1;
+}
+
+int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args)
+{
+    const char *cols[2];
+    int rc = OK, status;
+
+    if (!pp_db_row(rq, sql, nargs, args, 2, cols, &rc)) {
+        return rc;
+    }
+    status = pp_db_status(cols[0]);
+    if (!status || !cols[1] || !*cols[1]) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0108) "database call returned a malformed row");
         return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
     }
-    body = apr_pstrdup(r->pool, body);
-    return pp_http_send_json(rq, (int)status, body, strlen(body));
+    return pp_http_send_json(rq, status, cols[1], strlen(cols[1]));
 }

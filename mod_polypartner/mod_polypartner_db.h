@@ -12,9 +12,17 @@
 /* Looks up mod_dbd's optional functions; non-zero when mod_dbd is loaded. */
 int pp_db_init(void);
 
-/* Runs sql (apr_dbd format, %s placeholders) with nargs string arguments
- * and sends the function's (status, body) as the response; answers 503 when
- * the database is unreachable and 500 when the call itself fails. */
+/* Runs sql (apr_dbd format, %s placeholders; NULL arguments bind SQL NULL)
+ * and copies the first row's ncols columns into cols (NULL for SQL NULL).
+ * Returns 1; or 0 when the database was unreachable (503) or the call
+ * failed (500), the response has been sent and the handler returns *rc. */
+int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int ncols,
+              const char **cols, int *rc);
+
+/* For functions returning (status, body, ...): sends status and body. */
 int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args);
+
+/* Parses the status column of such a row; 0 if it is not an HTTP status. */
+int pp_db_status(const char *text);
 
 #endif

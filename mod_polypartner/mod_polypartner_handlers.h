@@ -3,6 +3,8 @@
 #define MOD_POLYPARTNER_HANDLERS_H
 
 #include "mod_polypartner_accounts.h"
+#include "mod_polypartner_markets.h"
+#include "mod_polypartner_trading.h"
 #include "mod_polypartner_users.h"
 
 #endif

@@ -10,6 +10,7 @@ static const struct {
     { "users:write", PP_PERM_USERS_WRITE },
     { "accounts:read", PP_PERM_ACCOUNTS_READ },
     { "accounts:write", PP_PERM_ACCOUNTS_WRITE },
+    { "orders:write", PP_PERM_ORDERS_WRITE },
 };
 
 const char *pp_apikey_generate(apr_pool_t *p)

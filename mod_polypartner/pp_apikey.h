@@ -9,6 +9,7 @@
 #define PP_PERM_USERS_WRITE    0x01u
 #define PP_PERM_ACCOUNTS_READ  0x02u
 #define PP_PERM_ACCOUNTS_WRITE 0x04u
+#define PP_PERM_ORDERS_WRITE   0x08u
 
 /* Prefix of every generated key, so a leaked key is recognisable. */
 #define PP_APIKEY_PREFIX "ppk_"

@@ -28,6 +28,9 @@ static const struct {
     [PP_ERR_INVALID_ACCOUNT_ID]      = { "INVALID_ACCOUNT_ID", 422 },
     [PP_ERR_ACCOUNT_EXTERNAL_ID_CONFLICT] = { "ACCOUNT_EXTERNAL_ID_CONFLICT", 409 },
     [PP_ERR_ORDERS_NOT_CANCELLED]    = { "ORDERS_NOT_CANCELLED", 409 },
+    [PP_ERR_INVALID_ORDER]           = { "INVALID_ORDER", 400 },
+    [PP_ERR_ORDER_NOT_FOUND]         = { "ORDER_NOT_FOUND", 404 },
+    [PP_ERR_INVALID_CURSOR]          = { "INVALID_CURSOR", 400 },
 };
 
 const char *pp_error_code(pp_error_t err)

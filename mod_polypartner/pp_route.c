@@ -21,23 +21,29 @@ static const struct {
     { "GET",   "/v1/partner/accounts/*/trades",  PP_ROUTE_ACCOUNTS_TRADES,  PP_PERM_ACCOUNTS_READ,  0 },
     { "POST",  "/v1/partner/accounts/*/close",   PP_ROUTE_ACCOUNTS_CLOSE,   PP_PERM_ACCOUNTS_WRITE, 0 },
     { "POST",  "/v1/partner/accounts/*/reset",   PP_ROUTE_ACCOUNTS_RESET,   PP_PERM_ACCOUNTS_WRITE, 0 },
+    { "POST",  "/v1/partner/accounts/*/orders",  PP_ROUTE_ORDERS_PLACE,     PP_PERM_ORDERS_WRITE,   1 },
+    { "GET",   "/v1/partner/accounts/*/orders",  PP_ROUTE_ORDERS_LIST,      PP_PERM_ACCOUNTS_READ,  0 },
+    { "POST",  "/v1/partner/accounts/*/orders/*/cancel", PP_ROUTE_ORDERS_CANCEL, PP_PERM_ORDERS_WRITE, 0 },
+    { "GET",   "/v1/markets",                    PP_ROUTE_MARKETS_LIST,     0,                      0 },
 };
 
 #define PP_ROUTE_COUNT (sizeof(pp_routes) / sizeof(pp_routes[0]))
 
-/* Matches path against pattern; on success *param is the '*' segment. */
+/* Matches path against pattern; on success params[] hold the '*' segments. */
 static int pp_route_path_match(apr_pool_t *p, const char *pattern, const char *path,
-                               const char **param)
+                               const char *params[2])
 {
-    *param = NULL;
+    int n = 0;
+
+    params[0] = params[1] = NULL;
     while (*pattern) {
         if (*pattern == '*') {
             const char *end = path;
             while (*end && *end != '/') end++;
-            if (end == path) {
+            if (end == path || n == 2) {
                 return 0;
             }
-            *param = apr_pstrmemdup(p, path, (apr_size_t)(end - path));
+            params[n++] = apr_pstrmemdup(p, path, (apr_size_t)(end - path));
             path = end;
             pattern++;
             continue;
@@ -61,15 +67,16 @@ void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_rout
         method = "GET";
     }
     for (i = 0; i < PP_ROUTE_COUNT; i++) {
-        const char *param;
-        if (!pp_route_path_match(p, pp_routes[i].pattern, path, &param)) {
+        const char *params[2];
+        if (!pp_route_path_match(p, pp_routes[i].pattern, path, params)) {
             continue;
         }
         if (strcmp(pp_routes[i].method, method) == 0) {
             out->status = PP_ROUTE_MATCHED;
             out->id = pp_routes[i].id;
             out->name = apr_pstrcat(p, pp_routes[i].method, " ", pp_routes[i].pattern, NULL);
-            out->param = param;
+            out->param = params[0];
+            out->param2 = params[1];
             out->perm = pp_routes[i].perm;
             out->has_body = pp_routes[i].has_body;
             return;
@@ -79,4 +86,9 @@ void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_rout
     }
     out->status = allow ? PP_ROUTE_METHOD_NOT_ALLOWED : PP_ROUTE_NOT_FOUND;
     out->allow = allow;
+}
+
+int pp_route_is_public(const char *path)
+{
+    return strcmp(path, "/v1/markets") == 0;
 }

@@ -15,7 +15,11 @@ typedef enum {
     PP_ROUTE_ACCOUNTS_PATCH,
     PP_ROUTE_ACCOUNTS_TRADES,
     PP_ROUTE_ACCOUNTS_CLOSE,
-    PP_ROUTE_ACCOUNTS_RESET
+    PP_ROUTE_ACCOUNTS_RESET,
+    PP_ROUTE_ORDERS_PLACE,
+    PP_ROUTE_ORDERS_LIST,
+    PP_ROUTE_ORDERS_CANCEL,
+    PP_ROUTE_MARKETS_LIST
 } pp_route_id_t;
 
 typedef enum {
@@ -29,12 +33,16 @@ typedef struct {
     pp_route_id_t id;
     const char *name;            /* e.g. "POST /v1/partner/users", for logs */
     const char *param;           /* {user_id} or {account_id}, else NULL */
-    unsigned perm;               /* the permission bit the route requires */
+    const char *param2;          /* {order_id}, else NULL */
+    unsigned perm;               /* the permission bit the route requires; 0: public */
     int has_body;                /* the route takes a JSON request body */
     const char *allow;           /* for 405: "GET, PATCH" */
 } pp_route_t;
 
 /* HEAD is matched as GET. */
 void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_route_t *out);
+
+/* Non-zero for paths served without an API key (the public market list). */
+int pp_route_is_public(const char *path);
 
 #endif

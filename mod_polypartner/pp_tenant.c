@@ -60,6 +60,7 @@ const char *pp_tenants_add(pp_tenants_t *reg, const char *name, pp_tenant_t **ou
     t->redirect_allow = apr_array_make(reg->pool, 2, sizeof(const char *));
     t->min_balance = PP_TENANT_DEFAULT_MIN_BALANCE;
     t->max_balance = PP_TENANT_DEFAULT_MAX_BALANCE;
+    t->fee_rate = "0";
     APR_ARRAY_PUSH(reg->tenants, pp_tenant_t *) = t;
     *out = t;
     return NULL;
@@ -77,13 +78,13 @@ const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *has
     }
     if (nperms < 1) {
         return "a key needs at least one permission (users:write, accounts:read, "
-               "accounts:write)";
+               "accounts:write, orders:write)";
     }
     for (i = 0; i < nperms; i++) {
         unsigned bit = pp_apikey_perm_bit(perm_names[i]);
         if (!bit) {
             return apr_psprintf(reg->pool, "unknown permission '%s' (known: users:write, "
-                                "accounts:read, accounts:write)", perm_names[i]);
+                                "accounts:read, accounts:write, orders:write)", perm_names[i]);
         }
         key->perms |= bit;
     }
@@ -118,6 +119,16 @@ const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
     }
     t->min_balance = apr_pstrdup(p, min);
     t->max_balance = apr_pstrdup(p, max);
+    return NULL;
+}
+
+const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *rate)
+{
+    if (!pp_decimal_is_plain(rate, 1, 6) || pp_decimal_cmp(rate, "1") >= 0) {
+        return apr_psprintf(p, "invalid fee rate '%s': expected a fraction of the notional "
+                            "from 0 to below 1 with at most 6 decimal places, e.g. 0.002", rate);
+    }
+    t->fee_rate = apr_pstrdup(p, rate);
     return NULL;
 }
 

@@ -20,6 +20,7 @@ typedef struct pp_tenant {
     apr_array_header_t *redirect_allow;   /* const char *, absolute URLs */
     const char *min_balance;              /* plain decimals, min <= max */
     const char *max_balance;
+    const char *fee_rate;                 /* plain decimal in [0, 1), default "0" */
     int key_count;
 } pp_tenant_t;
 
@@ -45,6 +46,7 @@ const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *has
 const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
                                  const char *max);
 const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
+const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *rate);
 
 pp_tenant_t *pp_tenants_find(const pp_tenants_t *reg, const char *name);
 

@@ -167,8 +167,10 @@ BEGIN
                         FROM ledger WHERE wallet_id = w),
                        ARRAY['deposit 100.00 ', format('reserve -5.64 %s', o), format('release 5.64 %s', o)],
                        'ledger');
-    -- the order keeps what it had reserved, as history
-    PERFORM pp_test_eq((SELECT reserved_cash::text FROM orders WHERE id = o), '5.64', 'reserved_cash kept');
+    -- reserved_cash is what the order holds now: nothing once cancelled (the
+    -- ledger's release entry above records how much came back)
+    PERFORM pp_test_eq((SELECT reserved_cash::text FROM orders WHERE id = o), '0.00',
+                       'reserved_cash after cancel');
     before := pp_test_snapshot();
     PERFORM pp_test_eq(pp_engine_cancel_order(o), false, 'second cancel');
     PERFORM pp_test_assert_unchanged(before, 'second cancel');
