@@ -19,6 +19,9 @@ static const struct {
     { "GET", "/v1/partner/accounts/u-1/trades", PP_ROUTE_ACCOUNTS_TRADES, "u-1", PP_PERM_ACCOUNTS_READ },
     { "POST", "/v1/partner/accounts/u-1/close", PP_ROUTE_ACCOUNTS_CLOSE, "u-1", PP_PERM_ACCOUNTS_WRITE },
     { "POST", "/v1/partner/accounts/u-1/reset", PP_ROUTE_ACCOUNTS_RESET, "u-1", PP_PERM_ACCOUNTS_WRITE },
+    { "POST", "/v1/partner/accounts/u-1/orders", PP_ROUTE_ORDERS_PLACE, "u-1", PP_PERM_ORDERS_WRITE },
+    { "GET", "/v1/partner/accounts/u-1/orders", PP_ROUTE_ORDERS_LIST, "u-1", PP_PERM_ACCOUNTS_READ },
+    { "GET", "/v1/markets", PP_ROUTE_MARKETS_LIST, NULL, 0 },
 };
 
 START_TEST(test_matches)
@@ -43,6 +46,38 @@ static const char *const unknown[] = {
     "/v1/partner/usersx", "/V1/partner/users", "/v1/partner/users/1/login-link/x", "",
 };
 
+START_TEST(test_two_parameters)
+{
+    pp_route_t rt;
+    pp_route_match(unit_pool, "POST", "/v1/partner/accounts/a-1/orders/42/cancel", &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_MATCHED);
+    ck_assert_int_eq(rt.id, PP_ROUTE_ORDERS_CANCEL);
+    ck_assert_str_eq(rt.param, "a-1");
+    ck_assert_str_eq(rt.param2, "42");
+    ck_assert_uint_eq(rt.perm, PP_PERM_ORDERS_WRITE);
+    pp_route_match(unit_pool, "GET", "/v1/partner/accounts/a-1/orders/42/cancel", &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(rt.allow, "POST");
+    pp_route_match(unit_pool, "POST", "/v1/partner/accounts/a-1/orders//cancel", &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_NOT_FOUND);
+    pp_route_match(unit_pool, "GET", "/v1/partner/accounts/a-1", &rt);
+    ck_assert_ptr_null(rt.param2);
+}
+END_TEST
+
+START_TEST(test_public_paths)
+{
+    pp_route_t rt;
+    ck_assert(pp_route_is_public("/v1/markets"));
+    ck_assert(!pp_route_is_public("/v1/markets/"));
+    ck_assert(!pp_route_is_public("/v1/partner/users"));
+    ck_assert(!pp_route_is_public("/v1/marketsx"));
+    pp_route_match(unit_pool, "POST", "/v1/markets", &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(rt.allow, "GET");
+}
+END_TEST
+
 START_TEST(test_unknown_paths)
 {
     pp_route_t rt;
@@ -61,6 +96,7 @@ static const struct {
     { "PUT", "/v1/partner/accounts/x", "GET, PATCH" },
     { "GET", "/v1/partner/accounts/x/close", "POST" },
     { "OPTIONS", "/v1/partner/accounts/x/trades", "GET" },
+    { "DELETE", "/v1/partner/accounts/x/orders", "POST, GET" },
 };
 
 START_TEST(test_wrong_method)
@@ -78,6 +114,8 @@ Suite *unit_route_suite(void)
     TCase *tc = tcase_create("route");
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_loop_test(tc, test_matches, 0, sizeof(matches) / sizeof(matches[0]));
+    tcase_add_test(tc, test_two_parameters);
+    tcase_add_test(tc, test_public_paths);
     tcase_add_loop_test(tc, test_unknown_paths, 0, sizeof(unknown) / sizeof(unknown[0]));
     tcase_add_loop_test(tc, test_wrong_method, 0, sizeof(wrong_method) / sizeof(wrong_method[0]));
     suite_add_tcase(s, tc);
