@@ -3,8 +3,10 @@
 -- feed calls. Every operation is one function, one transaction; the wallet
 -- row is locked before anything on it changes.
 
--- Markets are listed in discovery order, paged by this sequence.
+-- Markets are listed in discovery order, paged by this sequence; outcomes
+-- in the order the market lists them (Yes before No).
 ALTER TABLE markets ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE;
+ALTER TABLE market_tokens ADD COLUMN outcome_index smallint NOT NULL DEFAULT 0;
 
 ALTER TABLE market_tokens
     ADD COLUMN bids jsonb CHECK (bids IS NULL OR jsonb_typeof(bids) = 'array'),
@@ -85,6 +87,11 @@ BEGIN
     END IF;
     notional := round(v_cost, 2);
     price := round(v_cost / p_quantity, 4);
+    -- depth stored with more decimals than prices have could round to 0 or 1
+    IF price <= 0 OR price >= 1 THEN
+        price := NULL;
+        notional := NULL;
+    END IF;
 END
 $$;
 
@@ -270,8 +277,10 @@ BEGIN
             'limit_price must be a multiple of the market''s tick size %s', rtrim(t.tick_size::text, '0')));
         RETURN;
     END IF;
-    v_fresh := t.updated_at IS NOT NULL
-               AND (p_max_age_s <= 0 OR t.updated_at >= now() - make_interval(secs => p_max_age_s));
+    -- with staleness checks off, a token never priced simply has no price
+    v_fresh := p_max_age_s <= 0
+               OR (t.updated_at IS NOT NULL
+                   AND t.updated_at >= now() - make_interval(secs => p_max_age_s));
 
     IF p_type = 'market' THEN
         IF NOT v_fresh THEN
@@ -540,18 +549,19 @@ CREATE FUNCTION pp_upsert_market(p_condition_id text, p_question text, p_slug te
 LANGUAGE plpgsql AS $$
 DECLARE
     tok jsonb;
+    i bigint;
 BEGIN
     INSERT INTO markets (condition_id, question, slug, closed)
     VALUES (p_condition_id, p_question, p_slug, p_closed)
     ON CONFLICT (condition_id) DO UPDATE
     SET question = EXCLUDED.question, slug = EXCLUDED.slug,
         closed = markets.closed OR EXCLUDED.closed, updated_at = now();
-    FOR tok IN SELECT * FROM jsonb_array_elements(p_tokens) LOOP
-        INSERT INTO market_tokens (token_id, condition_id, outcome, tick_size)
+    FOR tok, i IN SELECT * FROM jsonb_array_elements(p_tokens) WITH ORDINALITY LOOP
+        INSERT INTO market_tokens (token_id, condition_id, outcome, tick_size, outcome_index)
         VALUES (tok->>'token_id', p_condition_id, tok->>'outcome',
-                coalesce((tok->>'tick_size')::numeric, 0.01))
+                coalesce((tok->>'tick_size')::numeric, 0.01), i - 1)
         ON CONFLICT (token_id) DO UPDATE
-        SET outcome = EXCLUDED.outcome,
+        SET outcome = EXCLUDED.outcome, outcome_index = EXCLUDED.outcome_index,
             tick_size = coalesce((tok->>'tick_size')::numeric, market_tokens.tick_size);
     END LOOP;
 END
@@ -580,8 +590,8 @@ BEGIN
             last_trade_price = CASE WHEN u ? 'last_trade_price'
                                     THEN (u->>'last_trade_price')::numeric ELSE last_trade_price END,
             tick_size = coalesce((u->>'tick_size')::numeric, tick_size),
-            bids = CASE WHEN u ? 'bids' THEN u->'bids' ELSE bids END,
-            asks = CASE WHEN u ? 'asks' THEN u->'asks' ELSE asks END,
+            bids = CASE WHEN u ? 'bids' THEN nullif(u->'bids', 'null'::jsonb) ELSE bids END,
+            asks = CASE WHEN u ? 'asks' THEN nullif(u->'asks', 'null'::jsonb) ELSE asks END,
             updated_at = now()
         WHERE token_id = u->>'token_id';
         IF FOUND THEN
@@ -705,7 +715,8 @@ BEGIN
                     to_json(t.token_id), to_json(t.outcome), pp_json_opt_qty(t.best_bid),
                     pp_json_opt_qty(t.best_ask), pp_json_opt_qty(t.midpoint),
                     pp_json_opt_qty(t.last_trade_price), pp_json_qty(t.tick_size),
-                    coalesce(pp_json_time_us(t.updated_at), 'null')), ',' ORDER BY t.token_id), '')
+                    coalesce(pp_json_time_us(t.updated_at), 'null')), ','
+                    ORDER BY t.outcome_index, t.token_id), '')
                     || ']' FROM market_tokens t WHERE t.condition_id = m.condition_id)),
                 ',' ORDER BY x.n)
             FROM unnest(v_seqs[1:p_limit]) WITH ORDINALITY AS x(seq, n)
