@@ -74,7 +74,8 @@ int pp_orders_parse(apr_pool_t *p, const char *body, apr_size_t len, pp_order_re
         return PP_ERR_INVALID_ORDER;
     }
     if (!pp_decimal_is_plain(out->quantity, 12, 4) || pp_decimal_cmp(out->quantity, "0") <= 0) {
-        *message = "quantity must be a positive decimal string with at most 4 decimal places";
+        *message = "quantity must be a positive decimal string with at most 12 digits before "
+                   "and 4 after the point";
         return PP_ERR_INVALID_ORDER;
     }
     if (strcmp(out->type, "limit") == 0) {

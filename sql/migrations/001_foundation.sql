@@ -57,7 +57,7 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT 1000.00::numeric $$;
 -- Response bodies are built as compact JSON in documented field order, the
 -- same form the module uses for the envelopes it writes itself.
 CREATE FUNCTION pp_error_json(p_code text, p_message text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT format('{"error":%s,"message":%s}', to_json(p_code), to_json(p_message))
 $$;
 

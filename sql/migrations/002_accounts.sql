@@ -221,16 +221,16 @@ $$;
 -- ---- JSON renderings ------------------------------------------------------
 
 CREATE FUNCTION pp_json_time(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT to_json(to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))::text
 $$;
 
 -- Money at 2 decimals, quantities and prices at 4, always as JSON strings.
 CREATE FUNCTION pp_json_money(x numeric) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT to_json(round(x, 2)::text)::text $$;
+LANGUAGE sql STABLE AS $$ SELECT to_json(round(x, 2)::text)::text $$;
 
 CREATE FUNCTION pp_json_qty(x numeric) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT to_json(round(x, 4)::text)::text $$;
+LANGUAGE sql STABLE AS $$ SELECT to_json(round(x, 4)::text)::text $$;
 
 -- The summary shape used in user profiles and the create response.
 CREATE FUNCTION pp_account_summary_json(a accounts) RETURNS text
@@ -299,7 +299,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION pp_account_not_found() RETURNS TABLE (status integer, body text)
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT 404, pp_error_json('ACCOUNT_NOT_FOUND',
         'no account with this account_id belongs to your tenant')
 $$;
@@ -404,7 +404,7 @@ END
 $$;
 
 CREATE FUNCTION pp_orders_not_cancelled(p_remaining bigint) RETURNS TABLE (status integer, body text)
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT 409, pp_error_json('ORDERS_NOT_CANCELLED', format(
         '%s open orders remain after cancelling a batch; retry to cancel the rest',
         p_remaining))

@@ -34,10 +34,20 @@ CREATE TABLE fills (
     notional         numeric(16, 2) NOT NULL CHECK (notional >= 0),
     fee              numeric(16, 2) NOT NULL CHECK (fee >= 0),
     client_order_id  text,
-    filled_at        timestamptz NOT NULL
+    filled_at        timestamptz NOT NULL,
+    -- One key per filter shape of the feed. A filtered page is then looked up
+    -- by its key alone, which only its own index serves: the planner cannot
+    -- pick fills_feed and discard the wallet's other fills row by row (it
+    -- would, for a wallet that rarely trades a market common overall).
+    feed_side_key        text GENERATED ALWAYS AS (wallet_id::text || ' ' || side) STORED,
+    feed_market_key      text GENERATED ALWAYS AS (wallet_id::text || ' ' || condition_id) STORED,
+    feed_market_side_key text GENERATED ALWAYS AS
+        (wallet_id::text || ' ' || condition_id || ' ' || side) STORED
 );
 CREATE INDEX fills_feed ON fills (wallet_id, filled_at DESC, order_id DESC);
-CREATE INDEX fills_feed_by_market ON fills (wallet_id, condition_id, filled_at DESC, order_id DESC);
+CREATE INDEX fills_feed_by_side ON fills (feed_side_key, filled_at DESC, order_id DESC);
+CREATE INDEX fills_feed_by_market ON fills (feed_market_key, filled_at DESC, order_id DESC);
+CREATE INDEX fills_feed_by_market_side ON fills (feed_market_side_key, filled_at DESC, order_id DESC);
 
 -- ---- quoting --------------------------------------------------------------
 
@@ -171,12 +181,12 @@ $$;
 -- ---- JSON renderings ------------------------------------------------------
 
 CREATE FUNCTION pp_json_time_us(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT to_json(to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text
 $$;
 
 CREATE FUNCTION pp_json_opt_qty(x numeric) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(pp_json_qty(x), 'null') $$;
+LANGUAGE sql STABLE AS $$ SELECT coalesce(pp_json_qty(x), 'null') $$;
 
 CREATE FUNCTION pp_fill_json(f fills) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -213,7 +223,7 @@ $$;
 
 CREATE FUNCTION pp_order_error(p_status integer, p_code text, p_message text)
 RETURNS TABLE (status integer, body text)
-LANGUAGE sql IMMUTABLE AS $$ SELECT p_status, pp_error_json(p_code, p_message) $$;
+LANGUAGE sql STABLE AS $$ SELECT p_status, pp_error_json(p_code, p_message) $$;
 
 -- POST /v1/partner/accounts/{account_id}/orders. Market orders are
 -- fill-or-kill at the book; limit orders rest (reserving cash or shares)
@@ -482,9 +492,10 @@ $$;
 -- GET /v1/partner/accounts/{account_id}/trades: filled trades, newest first
 -- by (filled_at, order_id), keyset after (p_after_us, p_after_order). Returns
 -- the page's data array and, when more rows exist, the position of its last
--- row (microseconds since the epoch, order id) for the next cursor.
--- Each filter combination is its own static query so that every page, at any
--- depth, is one index range scan (fills_feed or fills_feed_by_market).
+-- row (microseconds since the epoch, order id) for the next cursor. The
+-- filter shape picks the key (and so the index) to scan; with or without a
+-- cursor, every page at any depth is one index range scan that reads only
+-- the rows it returns.
 CREATE FUNCTION pp_list_trades(p_tenant text, p_account_id uuid, p_limit integer,
                                p_side text, p_market_id text, p_after_us bigint,
                                p_after_order bigint)
@@ -492,6 +503,7 @@ RETURNS TABLE (status integer, body text, next_us bigint, next_order_id bigint)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_wallet bigint;
+    v_key text;
     v_after timestamptz := timestamptz 'epoch' + p_after_us * interval '1 microsecond';
     v_ids bigint[];
     v_last fills;
@@ -501,30 +513,54 @@ BEGIN
         RETURN QUERY SELECT n.status, n.body, NULL::bigint, NULL::bigint FROM pp_account_not_found() n;
         RETURN;
     END IF;
-    IF p_market_id IS NULL AND p_after_us IS NULL THEN
-        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-            SELECT order_id, filled_at FROM fills
-            WHERE wallet_id = v_wallet AND (p_side IS NULL OR side = p_side)
-            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+    IF p_market_id IS NULL AND p_side IS NULL THEN
+        IF p_after_us IS NULL THEN
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills WHERE wallet_id = v_wallet
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        ELSE
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills
+                WHERE wallet_id = v_wallet AND (filled_at, order_id) < (v_after, p_after_order)
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        END IF;
     ELSIF p_market_id IS NULL THEN
-        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-            SELECT order_id, filled_at FROM fills
-            WHERE wallet_id = v_wallet AND (filled_at, order_id) < (v_after, p_after_order)
-              AND (p_side IS NULL OR side = p_side)
-            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-    ELSIF p_after_us IS NULL THEN
-        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-            SELECT order_id, filled_at FROM fills
-            WHERE wallet_id = v_wallet AND condition_id = p_market_id
-              AND (p_side IS NULL OR side = p_side)
-            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        v_key := v_wallet::text || ' ' || p_side;
+        IF p_after_us IS NULL THEN
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills WHERE feed_side_key = v_key
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        ELSE
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills
+                WHERE feed_side_key = v_key AND (filled_at, order_id) < (v_after, p_after_order)
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        END IF;
+    ELSIF p_side IS NULL THEN
+        v_key := v_wallet::text || ' ' || p_market_id;
+        IF p_after_us IS NULL THEN
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills WHERE feed_market_key = v_key
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        ELSE
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills
+                WHERE feed_market_key = v_key AND (filled_at, order_id) < (v_after, p_after_order)
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        END IF;
     ELSE
-        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-            SELECT order_id, filled_at FROM fills
-            WHERE wallet_id = v_wallet AND condition_id = p_market_id
-              AND (filled_at, order_id) < (v_after, p_after_order)
-              AND (p_side IS NULL OR side = p_side)
-            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        v_key := v_wallet::text || ' ' || p_market_id || ' ' || p_side;
+        IF p_after_us IS NULL THEN
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills WHERE feed_market_side_key = v_key
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        ELSE
+            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+                SELECT order_id, filled_at FROM fills
+                WHERE feed_market_side_key = v_key
+                  AND (filled_at, order_id) < (v_after, p_after_order)
+                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
+        END IF;
     END IF;
     IF coalesce(array_length(v_ids, 1), 0) > p_limit THEN
         SELECT * INTO STRICT v_last FROM fills WHERE order_id = v_ids[p_limit];

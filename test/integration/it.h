@@ -170,6 +170,17 @@ typedef struct {
 /* All nine documented routes, NULL-method terminated. */
 extern const it_route_case_t it_routes[];
 
+/* ---- small shared helpers ------------------------------------------------ */
+
+/* s as a JSON string literal (malloc'd). */
+char *it_json_quote(const char *s);
+/* Non-zero when s (may be NULL: no) matches the extended regex. */
+int it_matches(const char *s, const char *regex);
+/* A fresh all-digit token id, unique across processes and runs. */
+char *it_token_id(void);
+/* v as decimal text (malloc'd). */
+char *it_lltext(long long v);
+
 /* ---- suites ----------------------------------------------------------------------- */
 
 Suite *it_auth_suite(void);
@@ -177,6 +188,7 @@ Suite *it_routing_suite(void);
 Suite *it_bodies_suite(void);
 Suite *it_users_suite(void);
 Suite *it_accounts_suite(void);
+Suite *it_trading_suite(void);
 Suite *it_database_suite(void);
 
 #endif

@@ -43,15 +43,6 @@ static const char *const summary_keys[] = {
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static char *jq(const char *s)
-{
-    json_object *o = json_object_new_string(s);
-    char *q = it_printf("%s", json_object_to_json_string_ext(
-                                  o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
-    return q;
-}
-
 /* tmpl with every occurrence of from replaced by to (malloc'd). */
 static char *subst(const char *tmpl, const char *from, const char *to)
 {
@@ -75,31 +66,6 @@ static char *subst(const char *tmpl, const char *from, const char *to)
         p = hit + fl;
     }
     return out;
-}
-
-static int matches(const char *s, const char *regex)
-{
-    regex_t re;
-    int ok;
-    ck_assert_int_eq(regcomp(&re, regex, REG_EXTENDED | REG_NOSUB), 0);
-    ok = s && regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
-}
-
-/* A fresh all-digit token id (market_tokens.token_id must be digits). */
-static char *new_token_id(void)
-{
-    static atomic_ulong counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return it_printf("%ld%lld%06ld%lu", (long)getpid(), (long long)ts.tv_sec,
-                     ts.tv_nsec / 1000, atomic_fetch_add(&counter, 1) + 1);
-}
-
-static char *lltext(long long v)
-{
-    return it_printf("%lld", v);
 }
 
 static long long int_member(const it_response_t *r, const char *key)
@@ -160,7 +126,7 @@ static char *create_body(long long uid, const char *x, const char *stage, const 
                          const char *rules, const char *metadata)
 {
     char *b = it_printf("{\"user_id\":%lld,\"external_id\":%s,\"stage\":%s,"
-                        "\"starting_balance\":%s", uid, jq(x), jq(stage), jq(balance));
+                        "\"starting_balance\":%s", uid, it_json_quote(x), it_json_quote(stage), it_json_quote(balance));
     if (rules) b = it_printf("%s,\"rules\":%s", b, rules);
     if (metadata) b = it_printf("%s,\"metadata\":%s", b, metadata);
     return it_printf("%s}", b);
@@ -200,7 +166,7 @@ static account_t new_account(const char *key, const char *balance)
     a.id = it_printf("%s", it_json_str(r.json, "account_id"));
     ck_assert_msg(it_is_uuid(a.id), "%s", it_describe(&r));
     a.wallet = int_member(&r, "wallet_id");
-    a.wallet_text = lltext(a.wallet);
+    a.wallet_text = it_lltext(a.wallet);
     it_response_free(&r);
     return a;
 }
@@ -212,7 +178,7 @@ static account_t new_account(const char *key, const char *balance)
 static char *new_token(const char *outcome, const char *bid, const char *ask, const char *mid,
                        const char *last, char **condition)
 {
-    char *cond = it_unique("0xcond"), *tok = new_token_id();
+    char *cond = it_unique("0xcond"), *tok = it_token_id();
     bid = bid ? bid : "";
     ask = ask ? ask : "";
     mid = mid ? mid : "";
@@ -231,7 +197,7 @@ static char *new_token(const char *outcome, const char *bid, const char *ask, co
 /* A second token of an existing market. */
 static char *add_token(const char *cond, const char *outcome)
 {
-    char *tok = new_token_id();
+    char *tok = it_token_id();
     it_db_scalar("insert into market_tokens (token_id, condition_id, outcome) values "
                  "($1, $2, $3) returning token_id", tok, cond, outcome);
     return tok;
@@ -348,7 +314,7 @@ static void assert_invariants(void)
 /* The trader's personal wallet holds its opening deposit and nothing else. */
 static void assert_personal_untouched(long long uid)
 {
-    char *u = lltext(uid);
+    char *u = it_lltext(uid);
     char *s = it_db_scalar("select format('%s|%s', w.balance, (select string_agg(cause || ':' "
                            "|| amount, ',' order by id) from ledger l where l.wallet_id = "
                            "w.id)) from wallets w where w.user_id = $1::bigint and "
@@ -410,7 +376,7 @@ static void assert_envelope(const it_response_t *r, const char *id, const char *
     ck_assert_msg(it_json_keys_are(r->json, envelope_keys),
                   "the envelope must have exactly the documented keys: %s", it_describe(r));
     for (i = 0; money[i]; i++) {
-        ck_assert_msg(matches(it_json_str(r->json, money[i]), "^-?[0-9]+\\.[0-9]{2}$"),
+        ck_assert_msg(it_matches(it_json_str(r->json, money[i]), "^-?[0-9]+\\.[0-9]{2}$"),
                       "%s must be a money string with 2 decimals: %s", money[i],
                       it_describe(r));
     }
@@ -419,10 +385,10 @@ static void assert_envelope(const it_response_t *r, const char *id, const char *
     ck_assert_msg(json_object_is_type(it_json_get(r->json, "rules"), json_type_object)
                   && json_object_is_type(it_json_get(r->json, "metadata"), json_type_object),
                   "rules and metadata must be objects: %s", it_describe(r));
-    ck_assert_msg(matches(it_json_str(r->json, "updated_at"),
+    ck_assert_msg(it_matches(it_json_str(r->json, "updated_at"),
                           "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"),
                   "updated_at must be YYYY-MM-DDTHH:MM:SSZ: %s", it_describe(r));
-    ck_assert_msg(matches(it_json_str(r->json, "stage"), "^(demo|challenge|funded)$"),
+    ck_assert_msg(it_matches(it_json_str(r->json, "stage"), "^(demo|challenge|funded)$"),
                   "%s", it_describe(r));
     pos = it_json_get(r->json, "open_positions");
     ck_assert_msg(pos && json_object_is_type(pos, json_type_array), "open_positions must be "
@@ -432,11 +398,11 @@ static void assert_envelope(const it_response_t *r, const char *id, const char *
         ck_assert_msg(it_json_keys_are(p, position_keys),
                       "open_positions[%d] must have exactly the documented keys: %s", i,
                       it_describe(r));
-        ck_assert_msg(matches(it_json_str(p, "quantity"), "^[0-9]+\\.[0-9]{4}$")
-                      && matches(it_json_str(p, "avg_entry_price"), "^[0-9]+\\.[0-9]{4}$")
-                      && matches(it_json_str(p, "current_price"), "^[0-9]+\\.[0-9]{4}$")
-                      && matches(it_json_str(p, "market_value"), "^[0-9]+\\.[0-9]{2}$")
-                      && matches(it_json_str(p, "unrealized_pnl"), "^-?[0-9]+\\.[0-9]{2}$"),
+        ck_assert_msg(it_matches(it_json_str(p, "quantity"), "^[0-9]+\\.[0-9]{4}$")
+                      && it_matches(it_json_str(p, "avg_entry_price"), "^[0-9]+\\.[0-9]{4}$")
+                      && it_matches(it_json_str(p, "current_price"), "^[0-9]+\\.[0-9]{4}$")
+                      && it_matches(it_json_str(p, "market_value"), "^[0-9]+\\.[0-9]{2}$")
+                      && it_matches(it_json_str(p, "unrealized_pnl"), "^-?[0-9]+\\.[0-9]{2}$"),
                       "open_positions[%d]: 4 decimals for quantities and prices, 2 for "
                       "money: %s", i, it_describe(r));
     }
@@ -549,13 +515,13 @@ START_TEST(test_create_account)
     static const char *const metadata = "{\"plan\":\"10k\",\"attempt\":1,\"name\":"
                                         "\"Zo\xC3\xAB \xF0\x9F\x98\x80\",\"empty\":{}}";
     long long uid = new_user(DEMO);
-    char *x = it_unique("create"), *id, *w, *u = lltext(uid), *row;
+    char *x = it_unique("create"), *id, *w, *u = it_lltext(uid), *row;
     it_response_t r = create(DEMO, uid, x, "challenge", "10000", rules, metadata);
 
     /* "10000" comes back with 2 decimals */
     assert_created(&r, 201, uid, x, "challenge", "10000.00", rules, metadata);
     id = it_printf("%s", it_json_str(r.json, "account_id"));
-    w = lltext(int_member(&r, "wallet_id"));
+    w = it_lltext(int_member(&r, "wallet_id"));
 
     /* one account, backed by a new tenant wallet of the trader funded by one deposit */
     ck_assert_int_eq(it_db_int("select count(*) from accounts where tenant = 'demo' and "
@@ -607,7 +573,7 @@ START_TEST(test_create_defaults_and_stages)
         it_response_free(&r);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", lltext(uid)), 5);
+                               "kind = 'tenant'", it_lltext(uid)), 5);
     assert_invariants();
     assert_personal_untouched(uid);
 }
@@ -616,7 +582,7 @@ END_TEST
 START_TEST(test_create_replay)
 {
     long long uid = new_user(DEMO);
-    char *x = it_unique("replay"), *u = lltext(uid), *first_body;
+    char *x = it_unique("replay"), *u = it_lltext(uid), *first_body;
     it_response_t r = create(DEMO, uid, x, "funded", "10000", "{\"r\":1}", "{\"m\":1}");
     const char *const balances[] = { "10000", "10000.00", "10000.0", NULL };
     long long wallets, ledger;
@@ -689,7 +655,7 @@ START_TEST(test_create_conflict)
     ck_assert_int_eq(it_db_int("select count(*) from ledger"), ledger);
     ck_assert_str_eq(snapshot(it_json_str(r.json, "account_id")), snap);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", lltext(uid2)), 0);
+                               "kind = 'tenant'", it_lltext(uid2)), 0);
     /* the same external_id under another tenant is another account */
     {
         long long ouid = new_user(OTHER);
@@ -752,7 +718,7 @@ static const struct {
 
 START_TEST(test_create_schema_errors)
 {
-    char *u = lltext(new_user(DEMO));
+    char *u = it_lltext(new_user(DEMO));
     long long accounts = it_db_int("select count(*) from accounts");
     size_t i;
 
@@ -815,7 +781,7 @@ END_TEST
 START_TEST(test_schema_errors_come_before_value_errors)
 {
     long long uid = new_user(DEMO);
-    char *u = lltext(uid);
+    char *u = it_lltext(uid);
     /* each body has a schema error and a value error (or an unknown user) */
     const char *const bodies[] = {
         "{\"user_id\":\"@U@\",\"external_id\":\"@X@\",\"stage\":\"bogus\",\"starting_balance\":\"1000\"}",
@@ -863,7 +829,7 @@ START_TEST(test_create_invalid_stage)
                          0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", lltext(uid)), 0);
+                               "kind = 'tenant'", it_lltext(uid)), 0);
 }
 END_TEST
 
@@ -907,7 +873,7 @@ START_TEST(test_create_invalid_balance)
                          0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", lltext(uid)), 0);
+                               "kind = 'tenant'", it_lltext(uid)), 0);
 }
 END_TEST
 
@@ -932,7 +898,7 @@ START_TEST(test_create_balance_bounds)
                          0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", lltext(uid)), 0);
+                               "kind = 'tenant'", it_lltext(uid)), 0);
     for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
         char *x = it_unique("inbounds");
         it_response_t r = create(DEMO, uid, x, "demo", in[i].sent, NULL, NULL);
@@ -974,7 +940,7 @@ START_TEST(test_create_long_balance_strings)
     it_assert_error(r, 400, "INVALID_BALANCE");
     it_response_free(&r);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", lltext(uid)), 0);
+                               "kind = 'tenant'", it_lltext(uid)), 0);
 }
 END_TEST
 
@@ -982,7 +948,7 @@ START_TEST(test_create_user_not_found)
 {
     long long foreign = new_user(OTHER);
     long long own = new_user(DEMO);
-    const char *const ids[] = { lltext(foreign), "999999999999", "0", "-1", "-9223372036854775808",
+    const char *const ids[] = { it_lltext(foreign), "999999999999", "0", "-1", "-9223372036854775808",
                                 "9223372036854775807", NULL };
     long long wallets = it_db_int("select count(*) from wallets");
     char *ref = NULL;
@@ -991,7 +957,7 @@ START_TEST(test_create_user_not_found)
     for (i = 0; ids[i]; i++) {
         char *x = it_unique("nouser");
         char *body = it_printf("{\"user_id\":%s,\"external_id\":%s,\"stage\":\"demo\","
-                               "\"starting_balance\":\"1000\"}", ids[i], jq(x));
+                               "\"starting_balance\":\"1000\"}", ids[i], it_json_quote(x));
         it_response_t r = call(DEMO, "POST", ACCOUNTS, body);
         char *p = it_error_problem(&r, 404, "USER_NOT_FOUND");
         ck_assert_msg(p == NULL, "user_id %s: %s", ids[i], p ? p : "");
@@ -1014,8 +980,8 @@ START_TEST(test_create_user_not_found)
         it_response_free(&r);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where kind = 'tenant' and "
-                               "user_id in ($1::bigint, $2::bigint)", lltext(foreign),
-                               lltext(own)), 0);
+                               "user_id in ($1::bigint, $2::bigint)", it_lltext(foreign),
+                               it_lltext(own)), 0);
     assert_personal_untouched(foreign);
     assert_personal_untouched(own);
 }
@@ -1040,7 +1006,7 @@ END_TEST
 START_TEST(test_create_concurrent_identical)
 {
     long long uid = new_user(DEMO);
-    char *x = it_unique("race"), *u = lltext(uid);
+    char *x = it_unique("race"), *u = it_lltext(uid);
     char *body = create_body(uid, x, "challenge", "10000", "{\"k\":1}", NULL);
     job_t jobs[RACE];
     const char *id = NULL;
@@ -1078,7 +1044,7 @@ START_TEST(test_create_concurrent_identical)
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
                                "kind = 'tenant'", u), 1);
     ck_assert_str_eq(it_db_scalar("select string_agg(cause || ':' || amount, ',') from ledger "
-                                  "where wallet_id = $1::bigint", lltext(wallet)),
+                                  "where wallet_id = $1::bigint", it_lltext(wallet)),
                      "deposit:10000.00");
     assert_invariants();
     assert_personal_untouched(uid);
@@ -1249,7 +1215,7 @@ START_TEST(test_equity_with_open_orders)
 
     /* a cancelled order's cash is back in the balance and no longer reserved */
     ck_assert_str_eq(it_db_scalar("select pp_engine_cancel_order($1::bigint)::text",
-                                  lltext(o1)), "true");
+                                  it_lltext(o1)), "true");
     g = get_account(DEMO, a.id);
     assert_envelope(&g, a.id, a.x, "active", "9998.77", "10000.00", "10000.00", "0.00", 0);
     it_response_free(&g);
@@ -1375,7 +1341,7 @@ START_TEST(test_patch_replaces_wholesale)
     a.x = x;
     a.uid = uid;
     a.wallet = int_member(&c, "wallet_id");
-    a.wallet_text = lltext(a.wallet);
+    a.wallet_text = it_lltext(a.wallet);
     created = created_at_text(id);
     bal = wallet_balance(&a);
 

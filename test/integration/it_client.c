@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -746,7 +747,7 @@ int it_db_up(void)
 
 /* ---- API shortcuts ----------------------------------------------------------------------- */
 
-static char *it_json_quote(const char *s)
+char *it_json_quote(const char *s)
 {
     json_object *o = json_object_new_string(s);
     char *q = it_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
@@ -794,4 +795,30 @@ long long it_register(const char *key, const char *external_id, const char *emai
     it_response_free(&r);
     free(body);
     return id;
+}
+
+/* ---- small shared helpers ------------------------------------------------ */
+
+int it_matches(const char *s, const char *regex)
+{
+    regex_t re;
+    int ok;
+    ck_assert_int_eq(regcomp(&re, regex, REG_EXTENDED | REG_NOSUB), 0);
+    ok = s && regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+char *it_token_id(void)
+{
+    static atomic_ulong counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return it_printf("%ld%lld%06ld%lu", (long)getpid(), (long long)ts.tv_sec,
+                     ts.tv_nsec / 1000, atomic_fetch_add(&counter, 1) + 1);
+}
+
+char *it_lltext(long long v)
+{
+    return it_printf("%lld", v);
 }
