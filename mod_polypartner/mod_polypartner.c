@@ -9,6 +9,7 @@
 #include "mod_polypartner_auth.h"
 #include "mod_polypartner_config.h"
 #include "mod_polypartner_db.h"
+#include "mod_polypartner_errors.h"
 #include "mod_polypartner_handlers.h"
 #include "mod_polypartner_http.h"
 #include "pp_apikey.h"
@@ -108,9 +109,9 @@ static int pp_handler(request_rec *r)
 
 static void pp_register_hooks(apr_pool_t *p)
 {
-    (void)p;
     ap_hook_post_config(pp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(pp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    pp_errors_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(polypartner) = {

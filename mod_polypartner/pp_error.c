@@ -31,7 +31,28 @@ static const struct {
     [PP_ERR_INVALID_ORDER]           = { "INVALID_ORDER", 400 },
     [PP_ERR_ORDER_NOT_FOUND]         = { "ORDER_NOT_FOUND", 404 },
     [PP_ERR_INVALID_CURSOR]          = { "INVALID_CURSOR", 400 },
+    [PP_ERR_BAD_REQUEST]             = { "BAD_REQUEST", 400 },
+    [PP_ERR_FORBIDDEN]               = { "FORBIDDEN", 403 },
+    [PP_ERR_REQUEST_TIMEOUT]         = { "REQUEST_TIMEOUT", 408 },
+    [PP_ERR_URI_TOO_LONG]            = { "URI_TOO_LONG", 414 },
+    [PP_ERR_HTTP_ERROR]              = { "HTTP_ERROR", 400 },
 };
+
+pp_error_t pp_error_for_status(int status)
+{
+    switch (status) {
+    case 400: return PP_ERR_BAD_REQUEST;
+    case 403: return PP_ERR_FORBIDDEN;
+    case 404: return PP_ERR_NOT_FOUND;
+    case 405: return PP_ERR_METHOD_NOT_ALLOWED;
+    case 408: return PP_ERR_REQUEST_TIMEOUT;
+    case 413: return PP_ERR_PAYLOAD_TOO_LARGE;
+    case 414: return PP_ERR_URI_TOO_LONG;
+    case 501: return PP_ERR_NOT_IMPLEMENTED;
+    case 503: return PP_ERR_SERVICE_UNAVAILABLE;
+    default:  return status >= 500 ? PP_ERR_INTERNAL_ERROR : PP_ERR_HTTP_ERROR;
+    }
+}
 
 const char *pp_error_code(pp_error_t err)
 {

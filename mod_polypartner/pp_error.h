@@ -30,6 +30,11 @@ typedef enum {
     PP_ERR_INVALID_ORDER,
     PP_ERR_ORDER_NOT_FOUND,
     PP_ERR_INVALID_CURSOR,
+    PP_ERR_BAD_REQUEST,
+    PP_ERR_FORBIDDEN,
+    PP_ERR_REQUEST_TIMEOUT,
+    PP_ERR_URI_TOO_LONG,
+    PP_ERR_HTTP_ERROR,
     PP_ERR__COUNT
 } pp_error_t;
 
@@ -38,6 +43,10 @@ const char *pp_error_code(pp_error_t err);
 
 /* The HTTP status that always accompanies the code. */
 int pp_error_status(pp_error_t err);
+
+/* The code for an HTTP status httpd produced on its own (BAD_REQUEST for
+ * 400, NOT_FOUND for 404, ...). */
+pp_error_t pp_error_for_status(int status);
 
 /* Serialises the envelope into p; message is escaped as needed. */
 const char *pp_error_body(apr_pool_t *p, pp_error_t err, const char *message,

@@ -276,6 +276,24 @@ START_TEST(test_query_string_does_not_change_the_route)
 }
 END_TEST
 
+/* Paths httpd itself refuses before any handler runs (an encoded NUL or
+ * slash) still answer in the JSON envelope with a request id. */
+START_TEST(test_core_refusals_are_json)
+{
+    static const char *const paths[] = {
+        "/v1/partner/accounts/%00", "/v1/partner/accounts/%2F/trades",
+        "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/orders/1%00/cancel", "/v1/markets%00",
+    };
+    size_t i;
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        it_response_t r = it_request("GET", paths[i], IT_HEADERS(it_key_header(DEMO)), NULL);
+        ck_assert_msg(r.status == 404 || r.status == 400, "%s: %s", paths[i], it_describe(&r));
+        it_assert_error(r, r.status, r.status == 404 ? "NOT_FOUND" : "BAD_REQUEST");
+        it_response_free(&r);
+    }
+}
+END_TEST
+
 Suite *it_routing_suite(void)
 {
     Suite *s = suite_create("routing");
@@ -291,6 +309,8 @@ Suite *it_routing_suite(void)
     tcase_add_test(tc, test_account_routes_reach_their_handlers);
     tcase_add_test(tc, test_unbuilt_endpoints_check_permission_first);
     tcase_add_test(tc, test_query_string_does_not_change_the_route);
+    tcase_add_test(tc, test_core_refusals_are_json);
     suite_add_tcase(s, tc);
     return s;
 }
+
