@@ -14,6 +14,8 @@ typedef struct {
     int depth;
     int max_depth;
     const char *field;  /* the top-level member being scanned, for messages */
+    const char *what;   /* "request body" or "input", for messages */
+    int allow_nul;      /* accept \u0000 (callers check each string they use) */
     const char *err;
 } pp_jscan_t;
 
@@ -26,8 +28,8 @@ static int pp_jscan_fail(pp_jscan_t *sc, const char *what)
             sc->err = apr_psprintf(sc->p, "field \"%s\": %s", sc->field, what);
         }
         else {
-            sc->err = apr_psprintf(sc->p, "request body is not valid JSON: %s at byte %"
-                                   APR_SIZE_T_FMT, what, sc->pos);
+            sc->err = apr_psprintf(sc->p, "%s is not valid JSON: %s at byte %"
+                                   APR_SIZE_T_FMT, sc->what, what, sc->pos);
         }
     }
     return 0;
@@ -164,7 +166,7 @@ static int pp_jscan_string(pp_jscan_t *sc, const char **out, apr_size_t *out_len
             case 'u': {
                 unsigned cp, lo;
                 if (!pp_jscan_hex4(sc, &cp)) return 0;
-                if (cp == 0) {
+                if (cp == 0 && !sc->allow_nul) {
                     return pp_jscan_fail(sc, "the NUL character (\\u0000) is not allowed");
                 }
                 if (cp >= 0xDC00 && cp <= 0xDFFF) {
@@ -413,7 +415,8 @@ static int pp_jscan_value(pp_jscan_t *sc)
     }
 }
 
-const char *pp_json_check(apr_pool_t *p, const char *buf, apr_size_t len, int max_depth)
+static const char *pp_json_check_input(apr_pool_t *p, const char *buf, apr_size_t len,
+                                       int max_depth, int require_object)
 {
     pp_jscan_t sc;
 
@@ -422,12 +425,17 @@ const char *pp_json_check(apr_pool_t *p, const char *buf, apr_size_t len, int ma
     sc.s = (const unsigned char *)buf;
     sc.len = len;
     sc.max_depth = max_depth;
+    sc.what = require_object ? "request body" : "input";
+    /* jsonb cannot store \u0000, so bodies refuse it; upstream data may
+     * carry one in a string nobody reads, which must not sink the rest */
+    sc.allow_nul = !require_object;
 
     pp_jscan_ws(&sc);
     if (sc.pos >= sc.len) {
-        return "request body is empty: a JSON object is required";
+        return require_object ? "request body is empty: a JSON object is required"
+                              : "input is empty";
     }
-    if (sc.s[sc.pos] != '{') {
+    if (require_object && sc.s[sc.pos] != '{') {
         return "request body must be a JSON object";
     }
     if (!pp_jscan_value(&sc)) {
@@ -435,10 +443,21 @@ const char *pp_json_check(apr_pool_t *p, const char *buf, apr_size_t len, int ma
     }
     pp_jscan_ws(&sc);
     if (sc.pos != sc.len) {
-        pp_jscan_fail(&sc, "trailing characters after the JSON object");
+        pp_jscan_fail(&sc, require_object ? "trailing characters after the JSON object"
+                                          : "trailing characters after the JSON value");
         return sc.err;
     }
     return NULL;
+}
+
+const char *pp_json_check(apr_pool_t *p, const char *buf, apr_size_t len, int max_depth)
+{
+    return pp_json_check_input(p, buf, len, max_depth, 1);
+}
+
+const char *pp_json_check_value(apr_pool_t *p, const char *buf, apr_size_t len, int max_depth)
+{
+    return pp_json_check_input(p, buf, len, max_depth, 0);
 }
 
 /* ---- parse, serialise --------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* JSON in and out of request bodies.
+/* JSON in and out of request bodies (shared with the price feed: common/).
  *
  * json-c 0.16 in STRICT mode still accepts NaN/Infinity, duplicate keys and
  * silently clamps oversized integers; PostgreSQL's jsonb rejects \u0000 and
@@ -16,6 +16,11 @@
 /* NULL when buf[0..len) is one JSON object obeying our limits, otherwise a
  * message for the client naming the problem (and the field, where known). */
 const char *pp_json_check(apr_pool_t *p, const char *buf, apr_size_t len, int max_depth);
+
+/* The same rules for any top-level JSON value (arrays and scalars too), for
+ * data that is not a request body (the price feed's upstream payloads),
+ * except that \u0000 is accepted: whoever reads a string checks it. */
+const char *pp_json_check_value(apr_pool_t *p, const char *buf, apr_size_t len, int max_depth);
 
 /* Checks and parses a request body that must be a JSON object. The tree is
  * released by a cleanup on p. Returns NULL or a client-facing message. */
