@@ -70,12 +70,15 @@ CREATE TABLE orders (
     order_type        text NOT NULL CHECK (order_type IN ('market', 'limit')),
     quantity          numeric(18, 4) NOT NULL CHECK (quantity > 0),
     limit_price       numeric(6, 4) CHECK (limit_price > 0 AND limit_price < 1),
+    worst_price       numeric(6, 4) CHECK (worst_price > 0 AND worst_price < 1),
+    fee_rate          numeric(8, 6) NOT NULL DEFAULT 0 CHECK (fee_rate >= 0 AND fee_rate < 1),
     status            text NOT NULL CHECK (status IN ('open', 'filled', 'cancelled')),
     reserved_cash     numeric(16, 2) NOT NULL DEFAULT 0 CHECK (reserved_cash >= 0),
     reserved_shares   numeric(18, 4) NOT NULL DEFAULT 0 CHECK (reserved_shares >= 0),
     client_order_id   text CHECK (char_length(client_order_id) BETWEEN 1 AND 255),
     created_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    cancelled_at      timestamptz,
     UNIQUE (wallet_id, client_order_id)
 );
 CREATE INDEX orders_open_by_wallet ON orders (wallet_id, id) WHERE status = 'open';
@@ -121,14 +124,16 @@ BEGIN
 END
 $$;
 
--- Rests a limit order, reserving cash (BUY: quantity x limit price) or shares
+-- Rests a limit order, reserving cash (BUY: quantity x limit price, plus the
+-- fee at the order's fee rate, so its fill never needs more) or shares
 -- (SELL). Raises SQLSTATE PP4xx on a rule violation, writing nothing: PP402
 -- insufficient cash, PP403 insufficient shares, PP422 bad side, PP423
 -- account closed. Locks
 -- the account row, then the wallet row (the order every operation uses).
 CREATE FUNCTION pp_engine_rest_limit_order(p_wallet_id bigint, p_token_id text, p_side text,
                                            p_quantity numeric, p_limit_price numeric,
-                                           p_client_order_id text DEFAULT NULL)
+                                           p_client_order_id text DEFAULT NULL,
+                                           p_fee_rate numeric DEFAULT 0)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -147,13 +152,14 @@ BEGIN
     PERFORM 1 FROM wallets WHERE id = p_wallet_id FOR UPDATE;
     IF p_side = 'BUY' THEN
         v_cost := round(p_quantity * p_limit_price, 2);
+        v_cost := v_cost + round(v_cost * p_fee_rate, 2);
         IF (SELECT balance FROM wallets WHERE id = p_wallet_id) < v_cost THEN
             RAISE EXCEPTION 'insufficient cash' USING ERRCODE = 'PP402';
         END IF;
         INSERT INTO orders (wallet_id, token_id, side, order_type, quantity, limit_price,
-                            status, reserved_cash, client_order_id)
+                            status, reserved_cash, client_order_id, fee_rate)
         VALUES (p_wallet_id, p_token_id, 'BUY', 'limit', p_quantity, p_limit_price, 'open',
-                v_cost, p_client_order_id)
+                v_cost, p_client_order_id, p_fee_rate)
         RETURNING id INTO v_order;
         PERFORM pp_wallet_post(p_wallet_id, -v_cost, 'reserve', v_order);
     ELSE
@@ -165,9 +171,9 @@ BEGIN
             RAISE EXCEPTION 'insufficient shares' USING ERRCODE = 'PP403';
         END IF;
         INSERT INTO orders (wallet_id, token_id, side, order_type, quantity, limit_price,
-                            status, reserved_shares, client_order_id)
+                            status, reserved_shares, client_order_id, fee_rate)
         VALUES (p_wallet_id, p_token_id, 'SELL', 'limit', p_quantity, p_limit_price, 'open',
-                p_quantity, p_client_order_id)
+                p_quantity, p_client_order_id, p_fee_rate)
         RETURNING id INTO v_order;
         UPDATE positions SET reserved_quantity = reserved_quantity + p_quantity
         WHERE id = v_position.id;
@@ -176,13 +182,14 @@ BEGIN
 END
 $$;
 
--- Cancels one open order and releases what it reserved.
+-- Cancels one open order, releases what it reserved and records when.
 CREATE FUNCTION pp_engine_cancel_order(p_order_id bigint) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
     o orders;
 BEGIN
-    UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp()
+    UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp(),
+                      cancelled_at = clock_timestamp()
     WHERE id = p_order_id AND status = 'open'
     RETURNING * INTO o;
     IF NOT FOUND THEN
@@ -196,6 +203,7 @@ BEGIN
         WHERE wallet_id = o.wallet_id AND token_id = o.token_id
           AND closed_at IS NULL AND archived_at IS NULL;
     END IF;
+    UPDATE orders SET reserved_cash = 0, reserved_shares = 0 WHERE id = o.id;
     RETURN true;
 END
 $$;

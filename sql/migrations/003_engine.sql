@@ -12,10 +12,6 @@ ALTER TABLE market_tokens
     ADD COLUMN bids jsonb CHECK (bids IS NULL OR jsonb_typeof(bids) = 'array'),
     ADD COLUMN asks jsonb CHECK (asks IS NULL OR jsonb_typeof(asks) = 'array');
 
-ALTER TABLE orders
-    ADD COLUMN worst_price numeric(6, 4) CHECK (worst_price > 0 AND worst_price < 1),
-    ADD COLUMN fee_rate numeric(8, 6) NOT NULL DEFAULT 0 CHECK (fee_rate >= 0 AND fee_rate < 1),
-    ADD COLUMN cancelled_at timestamptz;
 CREATE INDEX orders_open_by_token ON orders (token_id, id) WHERE status = 'open';
 CREATE INDEX orders_by_wallet ON orders (wallet_id, id DESC);
 
@@ -348,87 +344,6 @@ BEGIN
         PERFORM pp_engine_fill(o.id, o.limit_price, round(o.quantity * o.limit_price, 2));
     END IF;
     RETURN QUERY SELECT 201, pp_order_json(v_order);
-END
-$$;
-
--- Limit orders now carry their fee rate, and a BUY reserves its fee too, so
--- the fill never needs more cash than was set aside.
-DROP FUNCTION pp_engine_rest_limit_order(bigint, text, text, numeric, numeric, text);
-CREATE FUNCTION pp_engine_rest_limit_order(p_wallet_id bigint, p_token_id text, p_side text,
-                                           p_quantity numeric, p_limit_price numeric,
-                                           p_client_order_id text DEFAULT NULL,
-                                           p_fee_rate numeric DEFAULT 0)
-RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_order bigint;
-    v_cost numeric;
-    v_position positions;
-    v_status text;
-BEGIN
-    IF p_side IS NULL OR p_side NOT IN ('BUY', 'SELL') THEN
-        RAISE EXCEPTION 'side must be BUY or SELL' USING ERRCODE = 'PP422';
-    END IF;
-    SELECT status INTO v_status FROM accounts WHERE wallet_id = p_wallet_id FOR UPDATE;
-    IF v_status = 'closed' THEN
-        RAISE EXCEPTION 'account is closed' USING ERRCODE = 'PP423';
-    END IF;
-    PERFORM 1 FROM wallets WHERE id = p_wallet_id FOR UPDATE;
-    IF p_side = 'BUY' THEN
-        v_cost := round(p_quantity * p_limit_price, 2);
-        v_cost := v_cost + round(v_cost * p_fee_rate, 2);
-        IF (SELECT balance FROM wallets WHERE id = p_wallet_id) < v_cost THEN
-            RAISE EXCEPTION 'insufficient cash' USING ERRCODE = 'PP402';
-        END IF;
-        INSERT INTO orders (wallet_id, token_id, side, order_type, quantity, limit_price,
-                            status, reserved_cash, client_order_id, fee_rate)
-        VALUES (p_wallet_id, p_token_id, 'BUY', 'limit', p_quantity, p_limit_price, 'open',
-                v_cost, p_client_order_id, p_fee_rate)
-        RETURNING id INTO v_order;
-        PERFORM pp_wallet_post(p_wallet_id, -v_cost, 'reserve', v_order);
-    ELSE
-        SELECT * INTO v_position FROM positions
-        WHERE wallet_id = p_wallet_id AND token_id = p_token_id
-          AND closed_at IS NULL AND archived_at IS NULL
-        FOR UPDATE;
-        IF NOT FOUND OR v_position.quantity - v_position.reserved_quantity < p_quantity THEN
-            RAISE EXCEPTION 'insufficient shares' USING ERRCODE = 'PP403';
-        END IF;
-        INSERT INTO orders (wallet_id, token_id, side, order_type, quantity, limit_price,
-                            status, reserved_shares, client_order_id, fee_rate)
-        VALUES (p_wallet_id, p_token_id, 'SELL', 'limit', p_quantity, p_limit_price, 'open',
-                p_quantity, p_client_order_id, p_fee_rate)
-        RETURNING id INTO v_order;
-        UPDATE positions SET reserved_quantity = reserved_quantity + p_quantity
-        WHERE id = v_position.id;
-    END IF;
-    RETURN v_order;
-END
-$$;
-
--- Cancelling records when.
-CREATE OR REPLACE FUNCTION pp_engine_cancel_order(p_order_id bigint) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-    o orders;
-BEGIN
-    UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp(),
-                      cancelled_at = clock_timestamp()
-    WHERE id = p_order_id AND status = 'open'
-    RETURNING * INTO o;
-    IF NOT FOUND THEN
-        RETURN false;
-    END IF;
-    IF o.reserved_cash > 0 THEN
-        PERFORM pp_wallet_post(o.wallet_id, o.reserved_cash, 'release', o.id);
-    END IF;
-    IF o.reserved_shares > 0 THEN
-        UPDATE positions SET reserved_quantity = reserved_quantity - o.reserved_shares
-        WHERE wallet_id = o.wallet_id AND token_id = o.token_id
-          AND closed_at IS NULL AND archived_at IS NULL;
-    END IF;
-    UPDATE orders SET reserved_cash = 0, reserved_shares = 0 WHERE id = o.id;
-    RETURN true;
 END
 $$;
 
