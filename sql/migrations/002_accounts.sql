@@ -128,8 +128,8 @@ $$;
 -- fee at the order's fee rate, so its fill never needs more) or shares
 -- (SELL). Raises SQLSTATE PP4xx on a rule violation, writing nothing: PP402
 -- insufficient cash, PP403 insufficient shares, PP422 bad side, PP423
--- account closed. Locks
--- the account row, then the wallet row (the order every operation uses).
+-- account closed. Locks the account row, then the wallet row (the order
+-- every operation uses).
 CREATE FUNCTION pp_engine_rest_limit_order(p_wallet_id bigint, p_token_id text, p_side text,
                                            p_quantity numeric, p_limit_price numeric,
                                            p_client_order_id text DEFAULT NULL,

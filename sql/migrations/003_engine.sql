@@ -408,9 +408,9 @@ $$;
 -- by (filled_at, order_id), keyset after (p_after_us, p_after_order). Returns
 -- the page's data array and, when more rows exist, the position of its last
 -- row (microseconds since the epoch, order id) for the next cursor. The
--- filter shape picks the key (and so the index) to scan; with or without a
--- cursor, every page at any depth is one index range scan that reads only
--- the rows it returns.
+-- filter shape picks the key (and so the index) to scan; every page, first
+-- or at any depth, is one index range scan that reads only the rows it
+-- returns.
 CREATE FUNCTION pp_list_trades(p_tenant text, p_account_id uuid, p_limit integer,
                                p_side text, p_market_id text, p_after_us bigint,
                                p_after_order bigint)
@@ -419,7 +419,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_wallet bigint;
     v_key text;
-    v_after timestamptz := timestamptz 'epoch' + p_after_us * interval '1 microsecond';
+    -- a first page is the keyset scan from the very top
+    v_after timestamptz := coalesce(timestamptz 'epoch' + p_after_us * interval '1 microsecond',
+                                    timestamptz 'infinity');
+    v_after_order bigint := coalesce(p_after_order, 9223372036854775807);
     v_ids bigint[];
     v_last fills;
 BEGIN
@@ -429,53 +432,28 @@ BEGIN
         RETURN;
     END IF;
     IF p_market_id IS NULL AND p_side IS NULL THEN
-        IF p_after_us IS NULL THEN
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills WHERE wallet_id = v_wallet
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        ELSE
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills
-                WHERE wallet_id = v_wallet AND (filled_at, order_id) < (v_after, p_after_order)
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        END IF;
+        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+            SELECT order_id, filled_at FROM fills
+            WHERE wallet_id = v_wallet AND (filled_at, order_id) < (v_after, v_after_order)
+            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
     ELSIF p_market_id IS NULL THEN
         v_key := v_wallet::text || ' ' || p_side;
-        IF p_after_us IS NULL THEN
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills WHERE feed_side_key = v_key
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        ELSE
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills
-                WHERE feed_side_key = v_key AND (filled_at, order_id) < (v_after, p_after_order)
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        END IF;
+        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+            SELECT order_id, filled_at FROM fills
+            WHERE feed_side_key = v_key AND (filled_at, order_id) < (v_after, v_after_order)
+            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
     ELSIF p_side IS NULL THEN
         v_key := v_wallet::text || ' ' || p_market_id;
-        IF p_after_us IS NULL THEN
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills WHERE feed_market_key = v_key
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        ELSE
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills
-                WHERE feed_market_key = v_key AND (filled_at, order_id) < (v_after, p_after_order)
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        END IF;
+        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+            SELECT order_id, filled_at FROM fills
+            WHERE feed_market_key = v_key AND (filled_at, order_id) < (v_after, v_after_order)
+            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
     ELSE
         v_key := v_wallet::text || ' ' || p_market_id || ' ' || p_side;
-        IF p_after_us IS NULL THEN
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills WHERE feed_market_side_key = v_key
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        ELSE
-            SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
-                SELECT order_id, filled_at FROM fills
-                WHERE feed_market_side_key = v_key
-                  AND (filled_at, order_id) < (v_after, p_after_order)
-                ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
-        END IF;
+        SELECT array_agg(order_id ORDER BY filled_at DESC, order_id DESC) INTO v_ids FROM (
+            SELECT order_id, filled_at FROM fills
+            WHERE feed_market_side_key = v_key AND (filled_at, order_id) < (v_after, v_after_order)
+            ORDER BY filled_at DESC, order_id DESC LIMIT p_limit + 1) s;
     END IF;
     IF coalesce(array_length(v_ids, 1), 0) > p_limit THEN
         SELECT * INTO STRICT v_last FROM fills WHERE order_id = v_ids[p_limit];
