@@ -4,15 +4,23 @@
 
 #include <apr_strings.h>
 
-/* The path's {account_id}, or NULL once a 422 has been sent. */
-static const char *pp_accounts_path_id(pp_req_t *rq, int *rc)
+const char *pp_accounts_path_id(pp_req_t *rq, int *rc)
 {
+    char *id, *c;
+
     if (!pp_accounts_is_uuid(rq->route.param)) {
         *rc = pp_http_send_error(rq, PP_ERR_INVALID_ACCOUNT_ID,
                                  "account_id in the path must be a UUID");
         return NULL;
     }
-    return rq->route.param;
+    /* canonical lowercase: cursors bind to it byte for byte */
+    id = apr_pstrdup(rq->r->pool, rq->route.param);
+    for (c = id; *c; c++) {
+        if (*c >= 'A' && *c <= 'F') {
+            *c = (char)(*c - 'A' + 'a');
+        }
+    }
+    return id;
 }
 
 int pp_accounts_handle_create(pp_req_t *rq)

@@ -85,6 +85,16 @@ void pp_config_ensure_cursor_keys(apr_pool_t *pconf, server_rec *s)
     }
 }
 
+const unsigned char *pp_config_derived_key(apr_pool_t *p, const pp_server_conf_t *conf,
+                                           const char *purpose)
+{
+    unsigned char *key = apr_palloc(p, PP_SHA256_LEN);
+    const char *material = apr_pstrcat(p, purpose, ":",
+        pp_token_hex(p, conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
+    pp_token_sha256(material, strlen(material), key);
+    return key;
+}
+
 static pp_server_conf_t *pp_config_of(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &polypartner_module);

@@ -39,4 +39,9 @@ int pp_config_max_price_age(const pp_server_conf_t *conf);
  * a warning: cursors then die with a restart and differ between servers). */
 void pp_config_ensure_cursor_keys(apr_pool_t *pconf, server_rec *s);
 
+/* A key of PP_SHA256_LEN bytes derived from the cursor key for one purpose
+ * ("orders-list", ...), so a cursor of one list is never valid in another. */
+const unsigned char *pp_config_derived_key(apr_pool_t *p, const pp_server_conf_t *conf,
+                                           const char *purpose);
+
 #endif

@@ -112,18 +112,21 @@ int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int n
     return 1;
 }
 
-int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args)
+int pp_db_send_row(pp_req_t *rq, const char **cols)
 {
-    const char *cols[2];
-    int rc = OK, status;
+    int status = pp_db_status(cols[0]);
 
-    if (!pp_db_row(rq, sql, nargs, args, 2, cols, &rc)) {
-        return rc;
-    }
-    status = pp_db_status(cols[0]);
     if (!status || !cols[1] || !*cols[1]) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0108) "database call returned a malformed row");
         return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
     }
     return pp_http_send_json(rq, status, cols[1], strlen(cols[1]));
+}
+
+int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args)
+{
+    const char *cols[2];
+    int rc = OK;
+
+    return pp_db_row(rq, sql, nargs, args, 2, cols, &rc) ? pp_db_send_row(rq, cols) : rc;
 }

@@ -22,6 +22,9 @@ int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int n
 /* For functions returning (status, body, ...): sends status and body. */
 int pp_db_respond(pp_req_t *rq, const char *sql, int nargs, const char **args);
 
+/* Sends the (status, body) of a row pp_db_row returned (500 if malformed). */
+int pp_db_send_row(pp_req_t *rq, const char **cols);
+
 /* Parses the status column of such a row; 0 if it is not an HTTP status. */
 int pp_db_status(const char *text);
 

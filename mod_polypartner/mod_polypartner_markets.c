@@ -6,19 +6,10 @@
 
 #include <apr_strings.h>
 
-/* Market-list cursors reuse the signed cursor format under their own key:
+/* Market-list cursors reuse the signed cursor format under a derived key:
  * the account slot carries a digest of the filters (so a cursor only
  * continues the listing it came from) and the order slot the discovery
  * sequence of the last market returned. */
-static const unsigned char *pp_markets_key(pp_req_t *rq)
-{
-    unsigned char *key = apr_palloc(rq->r->pool, PP_SHA256_LEN);
-    const char *material = apr_pstrcat(rq->r->pool, "markets-list:",
-        pp_token_hex(rq->r->pool, rq->conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
-    pp_token_sha256(material, strlen(material), key);
-    return key;
-}
-
 static const char *pp_markets_filter_digest(pp_req_t *rq, const pp_markets_query_t *q)
 {
     unsigned char digest[PP_SHA256_LEN];
@@ -38,7 +29,7 @@ int pp_markets_handle_list(pp_req_t *rq)
     if ((message = pp_query_parse_markets(rq->r->pool, rq->r->args, &q)) != NULL) {
         return pp_http_send_error(rq, PP_ERR_VALIDATION_FAILED, message);
     }
-    key = pp_markets_key(rq);
+    key = pp_config_derived_key(rq->r->pool, rq->conf, "markets-list");
     filters = pp_markets_filter_digest(rq, &q);
     memset(&pos, 0, sizeof(pos));
     if (q.cursor && pp_cursor_decode(rq->r->pool, key, PP_SHA256_LEN, q.cursor, filters, "",

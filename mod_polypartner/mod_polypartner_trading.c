@@ -1,4 +1,5 @@
 #include "mod_polypartner_trading.h"
+#include "mod_polypartner_accounts.h"
 #include "mod_polypartner_db.h"
 #include "pp_accounts.h"
 #include "pp_cursor.h"
@@ -7,36 +8,6 @@
 #include "pp_token.h"
 
 #include <apr_strings.h>
-
-/* The order list's cursors are signed with a key derived for that purpose,
- * so a trades cursor is never accepted there and vice versa. */
-static const unsigned char *pp_trading_orders_key(pp_req_t *rq)
-{
-    unsigned char *key = apr_palloc(rq->r->pool, PP_SHA256_LEN);
-    const char *material = apr_pstrcat(rq->r->pool, "orders-list:",
-        pp_token_hex(rq->r->pool, rq->conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
-    pp_token_sha256(material, strlen(material), key);
-    return key;
-}
-
-/* The path's {account_id} in canonical lowercase, or NULL once a 422 is sent. */
-static const char *pp_trading_account_id(pp_req_t *rq, int *rc)
-{
-    char *id, *c;
-
-    if (!pp_accounts_is_uuid(rq->route.param)) {
-        *rc = pp_http_send_error(rq, PP_ERR_INVALID_ACCOUNT_ID,
-                                 "account_id in the path must be a UUID");
-        return NULL;
-    }
-    id = apr_pstrdup(rq->r->pool, rq->route.param);
-    for (c = id; *c; c++) {
-        if (*c >= 'A' && *c <= 'F') {
-            *c = (char)(*c - 'A' + 'a');
-        }
-    }
-    return id;
-}
 
 /* {"data": <data>, "next_cursor": <cursor or null>}; has_next with a NULL
  * cursor means the next position could not be encoded: a 500, never a
@@ -53,17 +24,6 @@ static int pp_trading_send_page(pp_req_t *rq, const char *data, int has_next, co
     return pp_http_send_json(rq, 200, body, strlen(body));
 }
 
-/* Sends a (status, body, ...) row that is not a 200 as it is. */
-static int pp_trading_send_row(pp_req_t *rq, const char **cols)
-{
-    int status = pp_db_status(cols[0]);
-    if (!status || !cols[1]) {
-        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0401) "database call returned a malformed row");
-        return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
-    }
-    return pp_http_send_json(rq, status, cols[1], strlen(cols[1]));
-}
-
 int pp_trading_handle_trades(pp_req_t *rq)
 {
     pp_trades_query_t q;
@@ -71,7 +31,7 @@ int pp_trading_handle_trades(pp_req_t *rq)
     const char *account_id, *message, *args[7], *cols[4];
     int rc = OK;
 
-    if (!(account_id = pp_trading_account_id(rq, &rc))) {
+    if (!(account_id = pp_accounts_path_id(rq, &rc))) {
         return rc;
     }
     if ((message = pp_query_parse_trades(rq->r->pool, rq->r->args, &q)) != NULL) {
@@ -100,7 +60,7 @@ int pp_trading_handle_trades(pp_req_t *rq)
         return rc;
     }
     if (pp_db_status(cols[0]) != 200 || !cols[1]) {
-        return pp_trading_send_row(rq, cols);
+        return pp_db_send_row(rq, cols);
     }
     if (!cols[2] || !cols[3]) {
         return pp_trading_send_page(rq, cols[1], 0, NULL);
@@ -121,7 +81,7 @@ int pp_trading_handle_place(pp_req_t *rq)
     apr_size_t len;
     int rc = OK, err;
 
-    if (!(account_id = pp_trading_account_id(rq, &rc))) {
+    if (!(account_id = pp_accounts_path_id(rq, &rc))) {
         return rc;
     }
     if (!pp_http_read_body(rq, &body, &len, &rc)) {
@@ -155,7 +115,7 @@ int pp_trading_handle_list(pp_req_t *rq)
     const char *account_id, *message, *args[4], *cols[3];
     int rc = OK;
 
-    if (!(account_id = pp_trading_account_id(rq, &rc))) {
+    if (!(account_id = pp_accounts_path_id(rq, &rc))) {
         return rc;
     }
     if ((message = pp_query_parse_trades(rq->r->pool, rq->r->args, &q)) != NULL) {
@@ -165,7 +125,7 @@ int pp_trading_handle_list(pp_req_t *rq)
         return pp_http_send_error(rq, PP_ERR_VALIDATION_FAILED,
                                   "the order list takes only limit and cursor");
     }
-    key = pp_trading_orders_key(rq);
+    key = pp_config_derived_key(rq->r->pool, rq->conf, "orders-list");
     memset(&pos, 0, sizeof(pos));
     if (q.cursor && pp_cursor_decode(rq->r->pool, key, PP_SHA256_LEN, q.cursor, account_id,
                                      "", "", &pos) != NULL) {
@@ -181,7 +141,7 @@ int pp_trading_handle_list(pp_req_t *rq)
         return rc;
     }
     if (pp_db_status(cols[0]) != 200 || !cols[1]) {
-        return pp_trading_send_row(rq, cols);
+        return pp_db_send_row(rq, cols);
     }
     if (!cols[2]) {
         return pp_trading_send_page(rq, cols[1], 0, NULL);
@@ -201,7 +161,7 @@ int pp_trading_handle_cancel(pp_req_t *rq)
     const char *account_id, *args[3];
     int rc = OK;
 
-    if (!(account_id = pp_trading_account_id(rq, &rc))) {
+    if (!(account_id = pp_accounts_path_id(rq, &rc))) {
         return rc;
     }
     if (!pp_orders_is_id(rq->route.param2)) {
