@@ -73,6 +73,7 @@ int pf_batch_build(pf_book_store_t *s, apr_pool_t *p, const pf_batch_opts_t *opt
         pf_buf_puts(&b, "}");
         out->items[out->count].token_id = apr_pstrdup(p, q.token_id);
         out->items[out->count].mask = mask;
+        out->items[out->count].since_ms = q.dirty_since_ms;
         out->count++;
     }
     pf_buf_puts(&b, "]");
@@ -86,6 +87,7 @@ void pf_batch_restore(pf_book_store_t *s, const pf_batch_t *b)
     int i;
 
     for (i = b->count - 1; i >= 0; i--) {
-        pf_book_store_requeue(s, b->items[i].token_id, b->items[i].mask);
+        pf_book_store_requeue(s, b->items[i].token_id, b->items[i].mask,
+                               b->items[i].since_ms);
     }
 }

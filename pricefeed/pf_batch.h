@@ -27,6 +27,7 @@ typedef struct {
 typedef struct {
     const char *token_id;
     unsigned mask;      /* PF_DIRTY_* groups written */
+    int64_t since_ms;   /* origin time of the oldest change written */
 } pf_batch_item_t;
 
 typedef struct {

@@ -36,6 +36,7 @@ struct pf_book {
     int queued;
     int resync;
     int64_t updated_ms;
+    int64_t dirty_since_ms;        /* origin time of the oldest unwritten change */
     pf_book_t *prev, *next;        /* dirty queue; next also links the free list */
 };
 
@@ -53,6 +54,7 @@ struct pf_book_store {
     int n_dirty;
     pf_tmp_level_t *tmp;
     int tmp_cap;
+    int64_t origin_ms;             /* see pf_book_store_set_origin */
     pf_book_stats_t stats;
 };
 
@@ -110,8 +112,16 @@ static void pf_mark(pf_book_t *b, unsigned bits)
     if (!bits) {
         return;
     }
+    if (!b->queued) {
+        b->dirty_since_ms = b->store->origin_ms;
+    }
     b->dirty |= bits;
     pf_queue_push_back(b->store, b);
+}
+
+void pf_book_store_set_origin(pf_book_store_t *s, int64_t origin_ms)
+{
+    s->origin_ms = origin_ms;
 }
 
 pf_book_t *pf_book_store_add(pf_book_store_t *s, const char *token_id,
@@ -248,12 +258,16 @@ pf_book_t *pf_book_store_pop_dirty(pf_book_store_t *s, unsigned *mask)
     return b;
 }
 
-void pf_book_store_requeue(pf_book_store_t *s, const char *token_id, unsigned mask)
+void pf_book_store_requeue(pf_book_store_t *s, const char *token_id, unsigned mask,
+                           int64_t since_ms)
 {
     pf_book_t *b = pf_book_store_get(s, token_id);
 
     if (!b || !(mask & b->known)) {
         return;
+    }
+    if (!b->queued || since_ms < b->dirty_since_ms) {
+        b->dirty_since_ms = since_ms;
     }
     b->dirty |= mask & b->known;
     pf_queue_push_front(s, b);
@@ -277,6 +291,7 @@ void pf_book_quote(const pf_book_t *b, pf_quote_t *q)
     q->known = b->known;
     q->resync = b->resync;
     q->updated_ms = b->updated_ms;
+    q->dirty_since_ms = b->dirty_since_ms;
 }
 
 void pf_book_depth_json(const pf_book_t *b, pf_side_t side, int max_levels, pf_buf_t *out)

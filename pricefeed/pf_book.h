@@ -82,6 +82,7 @@ typedef struct {
     unsigned known;               /* PF_DIRTY_* groups that have a value */
     int resync;                   /* a hint disagreed with the levels */
     int64_t updated_ms;           /* now_ms of the last applied event */
+    int64_t dirty_since_ms;       /* origin of the oldest unwritten change (while dirty) */
 } pf_quote_t;
 
 /* All memory comes from p, which must outlive the store. Removed books are
@@ -107,6 +108,12 @@ void pf_book_store_foreach(pf_book_store_t *s, int (*cb)(void *baton, pf_book_t 
 /* Marks every known field of every book dirty (a new leader, or the
  * database came back empty-handed, and must rewrite everything). */
 void pf_book_store_mark_all_dirty(pf_book_store_t *s);
+
+/* The origin time (ms since the epoch) stamped on books that become dirty
+ * from now on: the event's own "timestamp" for WebSocket events (set by
+ * pf_ws_handle_frame), the receive time for REST snapshots. The writer
+ * measures the delay from it to the commit. */
+void pf_book_store_set_origin(pf_book_store_t *s, int64_t origin_ms);
 
 /* Token ids (const char *, copied into p) whose hints disagreed with their
  * levels since the last call, and clears the flags: re-snapshot them. */
@@ -160,7 +167,9 @@ int pf_book_set_level(pf_book_t *b, pf_side_t side, const char *price, const cha
 pf_book_t *pf_book_store_pop_dirty(pf_book_store_t *s, unsigned *mask);
 
 /* Puts mask back on token_id's book at the front of the queue (a failed
- * write). Bits already dirty stay; a removed token is skipped. */
-void pf_book_store_requeue(pf_book_store_t *s, const char *token_id, unsigned mask);
+ * write), keeping the older origin time of since_ms and any newer change.
+ * Bits already dirty stay; a removed token is skipped. */
+void pf_book_store_requeue(pf_book_store_t *s, const char *token_id, unsigned mask,
+                           int64_t since_ms);
 
 #endif

@@ -105,6 +105,20 @@ static void pf_market_resolved(apr_pool_t *p, json_object *ev, const pf_ws_ctx_t
     }
 }
 
+/* An event's own timestamp (ms) when it has a plausible one (within a day
+ * of now), else now: the delay to the commit is then measured from the
+ * moment the event left the server. */
+static int64_t pf_ws_event_origin(json_object *ev, int64_t now)
+{
+    int64_t ts;
+
+    if (pf_json_uint_field(ev, "timestamp", &ts) == PF_VAL_OK && ts > now - 86400000 &&
+        ts < now + 86400000) {
+        return ts;
+    }
+    return now;
+}
+
 static pf_apply_t pf_ws_event(pf_book_store_t *store, apr_pool_t *scratch, json_object *ev,
                               const pf_ws_ctx_t *ctx, pf_event_type_t *type)
 {
@@ -117,6 +131,7 @@ static pf_apply_t pf_ws_event(pf_book_store_t *store, apr_pool_t *scratch, json_
     }
     name = pf_json_str_field(ev, "event_type");
     *type = pf_ws_event_type(name);
+    pf_book_store_set_origin(store, pf_ws_event_origin(ev, now));
     switch (*type) {
     case PF_EV_BOOK:
         return pf_book_apply_snapshot(store, ev, now);
