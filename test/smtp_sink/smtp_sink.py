@@ -23,9 +23,14 @@ import warnings
 try:
     from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 except ImportError:  # pragma: no cover - depends on the machine
-    sys.stderr.write("smtp_sink: python3-aiosmtpd is not installed "
-                     "(apt-get install python3-aiosmtpd)\n")
-    sys.exit(3)
+    # A python3 other than Debian's (e.g. pyenv) can still use the Debian package.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+    except ImportError:
+        sys.stderr.write("smtp_sink: python3-aiosmtpd is not installed "
+                         "(apt-get install python3-aiosmtpd)\n")
+        sys.exit(3)
 
 FAIL_FILE = ".fail"
 STAGES = ("rcpt", "data")

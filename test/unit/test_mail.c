@@ -527,6 +527,8 @@ static const struct {
     {F_DOMAIN, "polysim.example>", "Message-ID"},
     {F_SUBJECT, "bad \xc3\x28 utf-8", "UTF-8"},
     {F_TEXT, "overlong \xc0\xaf slash", "UTF-8"},
+    {F_TEXT, "overlong \xe0\x80\xaf slash", "UTF-8"},
+    {F_TEXT, "past U+10FFFF \xf4\x90\x80\x80", "UTF-8"},
     {F_HTML, "surrogate \xed\xa0\x80", "UTF-8"},
 };
 
@@ -556,12 +558,49 @@ END_TEST
 
 #define PYTHON "/usr/bin/python3"
 
+/* Check ends a failed test with _exit(): neither checked teardown nor atexit
+ * runs then. So each sink dies with its test process (PR_SET_PDEATHSIG), and
+ * the temp tree of all sinks belongs to the parent (an unchecked fixture). */
+static char sink_root[] = "/tmp/pp-mail-test-XXXXXX";
+
 static struct {
     pid_t pid;
-    char *dir;      /* temp dir: ready file and mail/ */
     char *maildir;
     char url[64];
 } sink;
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    if (d) {
+        while ((e = readdir(d)) != NULL) {
+            char sub[4096];
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            struct stat st;
+            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(sub);
+            else unlink(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    }
+}
+
+static void sink_root_create(void)
+{
+    if (!mkdtemp(sink_root)) {
+        perror("mkdtemp");
+        abort();
+    }
+}
+
+static void sink_root_remove(void)
+{
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* the last sink may still be exiting */
+    remove_tree(sink_root);
+}
 
 static void sink_stop(void)
 {
@@ -570,22 +609,6 @@ static void sink_stop(void)
         kill(sink.pid, SIGTERM);
         waitpid(sink.pid, &status, 0);
         sink.pid = 0;
-    }
-    if (sink.dir) {
-        DIR *d = opendir(sink.maildir);
-        struct dirent *e;
-        if (d) {
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                    unlink(apr_pstrcat(unit_pool, sink.maildir, "/", e->d_name, NULL));
-                }
-            }
-            closedir(d);
-        }
-        rmdir(sink.maildir);
-        unlink(apr_pstrcat(unit_pool, sink.dir, "/ready.json", NULL));
-        rmdir(sink.dir);
-        sink.dir = NULL;
     }
 }
 
@@ -605,15 +628,16 @@ static int run_quiet(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* 0: the sink cannot run here and the test should be skipped. In CI (CI set)
- * a missing sink is a failure: the test command installs python3-aiosmtpd. */
+/* 0: the sink cannot run here and the test should be skipped. In CI (CI or
+ * PP_REQUIRE_SMTP_SINK set) a missing sink is a failure: the test command
+ * installs python3-aiosmtpd. */
 static int sink_available(void)
 {
     char *const argv[] = {PYTHON, "-c", "import aiosmtpd", NULL};
     if (access(PYTHON, X_OK) == 0 && run_quiet(argv) == 0) {
         return 1;
     }
-    ck_assert_msg(getenv("CI") == NULL,
+    ck_assert_msg(getenv("CI") == NULL && getenv("PP_REQUIRE_SMTP_SINK") == NULL,
                   "python3-aiosmtpd is missing (apt-get install python3-aiosmtpd)");
     fprintf(stderr, "SKIP: pp_mail_send tests need /usr/bin/python3 with python3-aiosmtpd "
                     "(apt-get install python3-aiosmtpd)\n");
@@ -623,8 +647,7 @@ static int sink_available(void)
 /* Starts the sink with extra options (NULL-terminated); returns 0 to skip. */
 static int sink_start(const char *opt1, const char *opt2, const char *opt3)
 {
-    static int registered;
-    char tmpl[] = "/tmp/pp-mail-test-XXXXXX";
+    char *dir;
     const char *ready;
     char *argv[16];
     int argc = 0, waited;
@@ -633,15 +656,10 @@ static int sink_start(const char *opt1, const char *opt2, const char *opt3)
     if (!sink_available()) {
         return 0;
     }
-    if (!registered) {
-        /* a failed ck_assert exits the test process: stop the sink then too */
-        atexit(sink_stop);
-        registered = 1;
-    }
-    ck_assert_ptr_nonnull(mkdtemp(tmpl));
-    sink.dir = apr_pstrdup(unit_pool, tmpl);
-    sink.maildir = apr_pstrcat(unit_pool, tmpl, "/mail", NULL);
-    ready = apr_pstrcat(unit_pool, tmpl, "/ready.json", NULL);
+    dir = apr_pstrcat(unit_pool, sink_root, "/sinkXXXXXX", NULL);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    sink.maildir = apr_pstrcat(unit_pool, dir, "/mail", NULL);
+    ready = apr_pstrcat(unit_pool, dir, "/ready.json", NULL);
 
     argv[argc++] = PYTHON;
     argv[argc++] = PP_SMTP_SINK;
@@ -898,25 +916,53 @@ START_TEST(test_send_refused_port_fails_fast)
 }
 END_TEST
 
-START_TEST(test_send_silent_server_times_out)
+/* A relay that stalls: 0 never greets (connect phase), 1 greets and answers
+ * EHLO, then never answers MAIL FROM (transfer phase). */
+static void stalling_relay(int s, int stage)
+{
+    int c = accept(s, NULL, NULL);
+    char buf[512];
+    if (c < 0) _exit(1);
+    if (stage == 1) {
+        const char *greet = "220 stall.test ESMTP\r\n", *ehlo = "250 stall.test\r\n";
+        if (write(c, greet, strlen(greet)) < 0 || read(c, buf, sizeof(buf)) <= 0 ||
+            write(c, ehlo, strlen(ehlo)) < 0) {
+            _exit(1);
+        }
+    }
+    while (read(c, buf, sizeof(buf)) > 0) {
+        /* swallow MAIL FROM and whatever follows, answer nothing */
+    }
+    _exit(0);
+}
+
+START_TEST(test_send_stalled_relay_times_out)
 {
     pp_mail_conf_t c = conf();
-    int port, s = listening_socket(&port, 1); /* accepts, never greets */
+    int port, s = listening_socket(&port, 1), status;
     char url[64];
     apr_time_t t0, took;
     const char *err;
+    pid_t relay = fork();
 
+    ck_assert_int_ge(relay, 0);
+    if (relay == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        stalling_relay(s, _i);
+    }
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
     c.url = url;
     c.timeout_ms = 700;
     t0 = apr_time_now();
     err = pp_mail_send(unit_pool, &c, TO, login_message());
     took = apr_time_now() - t0;
+    kill(relay, SIGKILL);
+    waitpid(relay, &status, 0);
+    close(s);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(took >= apr_time_from_msec(600) && took < apr_time_from_sec(3), "took %d ms",
                   (int)apr_time_as_msec(took));
     ck_assert_msg(strstr(err, "Timeout") != NULL || strstr(err, "timed out") != NULL, "%s", err);
-    close(s);
 }
 END_TEST
 
@@ -967,6 +1013,7 @@ Suite *unit_mail_suite(void)
     tcase_add_loop_test(tc, test_refused, 0, sizeof(refusals) / sizeof(refusals[0]));
     suite_add_tcase(s, tc);
 
+    tcase_add_unchecked_fixture(ts, sink_root_create, sink_root_remove);
     tcase_add_checked_fixture(ts, send_setup, send_teardown);
     tcase_set_timeout(ts, 30);
     tcase_add_test(ts, test_send_delivers_exactly);
@@ -977,7 +1024,7 @@ Suite *unit_mail_suite(void)
     tcase_add_test(ts, test_send_outage_via_fail_file);
     tcase_add_test(ts, test_send_starttls_modes);
     tcase_add_test(ts, test_send_refused_port_fails_fast);
-    tcase_add_test(ts, test_send_silent_server_times_out);
+    tcase_add_loop_test(ts, test_send_stalled_relay_times_out, 0, 2);
     tcase_add_loop_test(ts, test_send_refuses_bad_arguments, 0,
                         sizeof(bad_sends) / sizeof(bad_sends[0]));
     suite_add_tcase(s, ts);
