@@ -43,15 +43,18 @@ void pp_mail_login_link(apr_pool_t *p, const char *to, const char *link, int ttl
 
 /* RFC 5322 + MIME multipart/alternative message: CRLF line ends, Date (from
  * now), Message-ID @msgid_domain, From, To, Subject (RFC 2047 encoded when not
- * plain ASCII), MIME-Version, Auto-Submitted, quoted-printable UTF-8 parts,
- * every line <= 78 octets. Returns NULL and sets *out, or returns a message
- * (and sets *out to NULL) when a header value contains CR/LF or another
- * control character, an address is invalid, or text is not UTF-8: header
- * injection is refused, never sanitised silently. */
+ * plain ASCII), MIME-Version, Auto-Submitted, quoted-printable UTF-8 parts;
+ * lines <= 78 octets (76 in the parts), only a very long address can make
+ * its header line longer (never past 998). Returns NULL and sets *out, or
+ * returns a message (and sets *out to NULL) when a header value contains
+ * CR/LF or another control character, an address is invalid, or text is not
+ * UTF-8: header injection is refused, never sanitised silently. */
 const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail_msg_t *m,
                            const char *msgid_domain, apr_time_t now, const char **out);
 
-/* Sends a formatted message to one recipient through c->url with libcurl.
+/* Sends a message from pp_mail_format (CRLF line ends; curl does the SMTP
+ * dot-stuffing) to one recipient through c->url with libcurl; MAIL FROM is
+ * the bare address of c->from. Blocks for at most c->timeout_ms.
  * NULL on success, else a message with curl's error and the SMTP response
  * code. Only smtp:// and smtps:// URLs without userinfo are accepted. */
 const char *pp_mail_send(apr_pool_t *p, const pp_mail_conf_t *c, const char *to,

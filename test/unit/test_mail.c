@@ -172,7 +172,8 @@ static const char *qp_decode(const char *s)
         if ((*s == ' ' || *s == '\t') && s[1] == '\r') {
             ck_abort_msg("white space before a QP line end");
         }
-        ck_assert_msg(*s == '\r' || *s == '\n' || *s == '\t' || (*s >= 32 && *s <= 126 && *s != '='),
+        ck_assert_msg(*s == '\r' || *s == '\n' || *s == '\t' ||
+                          (*s >= 32 && *s <= 126 && *s != '='),
                       "byte %d must be encoded", (unsigned char)*s);
         *o++ = *s++;
     }
@@ -413,7 +414,8 @@ START_TEST(test_boundary_never_in_content)
                        "<p>--=_pp_ffff</p>\n"};
     multipart_t mp = parse_multipart(format_ok(&m));
     ck_assert_int_eq(mp.nparts, 2);
-    ck_assert_str_eq(part_text(&mp, 0, "text/plain"), "--=_pp_0123456789abcdef\r\n--=_pp_\r\n=_pp_--\r\n");
+    ck_assert_str_eq(part_text(&mp, 0, "text/plain"),
+                     "--=_pp_0123456789abcdef\r\n--=_pp_\r\n=_pp_--\r\n");
     ck_assert_int_eq(count(mp.raw[0], mp.boundary), 0);
     ck_assert_int_eq(count(mp.raw[0], "=_"), 0);
     ck_assert_int_eq(count(mp.raw[1], "=_"), 0);
@@ -472,7 +474,8 @@ static const struct {
     {"noreply@polysim.example", "noreply@polysim.example"},
     {"<noreply@polysim.example>", "noreply@polysim.example"},
     {"  Poly Sim   <noreply@polysim.example> ", "\"Poly Sim\" <noreply@polysim.example>"},
-    {"\"Poly \\\"Sim\\\"\" <noreply@polysim.example>", "\"Poly \\\"Sim\\\"\" <noreply@polysim.example>"},
+    {"\"Poly \\\"Sim\\\"\" <noreply@polysim.example>",
+     "\"Poly \\\"Sim\\\"\" <noreply@polysim.example>"},
     {"Zo\xc3\xab <noreply@polysim.example>", "=?UTF-8?B?Wm/Dqw==?= <noreply@polysim.example>"},
 };
 
