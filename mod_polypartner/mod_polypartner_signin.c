@@ -64,9 +64,12 @@ static const char *pp_signin_message(pp_req_t *rq, const char *body, const char 
 
 static int pp_signin_invalid(pp_req_t *rq, const char *why)
 {
-    return pp_signin_page(rq, 410, "This sign-in link does not work",
-                          apr_pstrcat(rq->r->pool, why, ". Ask for a new sign-in link.", NULL),
-                          NULL);
+    char *text = apr_pstrcat(rq->r->pool, why, ". Ask for a new sign-in link.", NULL);
+
+    if (*text >= 'a' && *text <= 'z') {
+        *text = (char)(*text - 'a' + 'A');
+    }
+    return pp_signin_page(rq, 410, "This sign-in link does not work", text, NULL);
 }
 
 static int pp_signin_show(pp_req_t *rq)
