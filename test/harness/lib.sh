@@ -416,9 +416,12 @@ pp_tenants_conf() {
     PolyPartnerTenantKey $DEMO_KEY_HASH $PP_FULL_PERMS orders:write
     PolyPartnerTenantKey $DEMO_READONLY_KEY_HASH accounts:read
     PolyPartnerTenantRedirectAllow https://demo.example.com/
+    PolyPartnerTenantRedirectAllow https://firm.example.com/app
+    PolyPartnerTenantRedirectAllow http://127.0.0.1:18080/dev/
 </PolyPartnerTenant>
 <PolyPartnerTenant other>
     PolyPartnerTenantKey $OTHER_KEY_HASH $PP_FULL_PERMS
+    PolyPartnerTenantRedirectAllow https://other.example.com/
 </PolyPartnerTenant>
 <PolyPartnerTenant pending>
     PolyPartnerTenantEnabled Off
