@@ -503,6 +503,11 @@ START_TEST(test_signin_content_type)
     r = it_request("POST", "/auth/login", IT_HEADERS("Content-Type:"), form);
     ck_assert_msg(r.status == 400, "%s", it_describe(&r));
     it_response_free(&r);
+    /* a longer type that merely starts like the form type is another type */
+    r = it_request("POST", "/auth/login",
+                   IT_HEADERS("Content-Type: application/x-www-form-urlencodedX"), form);
+    ck_assert_msg(r.status == 400, "%s", it_describe(&r));
+    it_response_free(&r);
     ck_assert_int_eq(sessions_of(t.id), 0);
     /* with a charset parameter it is a form */
     r = it_request("POST", "/auth/login",
