@@ -13,8 +13,10 @@ APLOG_USE_MODULE(polypartner);
 static void pp_signin_headers(request_rec *r)
 {
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    /* the token is in the URL: never leak it to another site */
-    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
+    /* the token is in the URL: never leak it to another site (same-origin,
+     * not no-referrer: under no-referrer a browser posts the form with
+     * Origin: null, which the Origin check must refuse) */
+    apr_table_setn(r->headers_out, "Referrer-Policy", "same-origin");
     apr_table_setn(r->headers_out, "Content-Security-Policy",
                    "default-src 'none'; style-src 'self'; base-uri 'none'; "
                    "frame-ancestors 'none'");

@@ -246,8 +246,8 @@ START_TEST(test_signin_page_shows_and_consumes_nothing)
                       && strstr(it_header(&r, "Cache-Control"), "no-store"), "%s",
                       it_describe(&r));
         ck_assert_msg(it_header(&r, "Referrer-Policy")
-                      && strcmp(it_header(&r, "Referrer-Policy"), "no-referrer") == 0,
-                      "the token is in the URL: Referrer-Policy no-referrer: %s",
+                      && strcmp(it_header(&r, "Referrer-Policy"), "same-origin") == 0,
+                      "the token is in the URL: Referrer-Policy same-origin: %s",
                       it_describe(&r));
         ck_assert_msg(it_header(&r, "Content-Security-Policy") != NULL, "%s", it_describe(&r));
         it_response_free(&r);
