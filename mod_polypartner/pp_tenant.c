@@ -166,3 +166,15 @@ const pp_tenant_key_t *pp_tenants_find_key(const pp_tenants_t *reg, const char *
     }
     return found;
 }
+
+const char *pp_tenant_set_default_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url)
+{
+    pp_url_t u;
+    const char *err;
+
+    if ((err = pp_url_parse(p, url, &u)) != NULL) {
+        return apr_psprintf(p, "invalid default redirect URL '%s': %s", url, err);
+    }
+    t->default_redirect = apr_pstrdup(p, url);
+    return NULL;
+}
