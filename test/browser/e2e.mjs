@@ -46,7 +46,8 @@ const OTHER_Q = 'Will it rain in the demo city tomorrow?';
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const EMAIL = `e2e-${run}@example.com`;
 const EXTERNAL_USER = `e2e-user-${run}`;
-const EXTERNAL_ACCOUNT = `e2e-acct-${run}`;
+// Markup in a partner-chosen name must show as text, never be parsed.
+const EXTERNAL_ACCOUNT = `e2e-acct-${run}-<i>&amp;</i>`;
 
 // ------------------------------------------------------------------ helpers
 
@@ -316,6 +317,8 @@ async function main() {
     const option = page.locator('#account-select option', { hasText: EXTERNAL_ACCOUNT });
     await option.waitFor({ state: 'attached' });
     const label = await option.textContent();
+    assert.ok(label.includes(EXTERNAL_ACCOUNT), `the account's external_id is shown literally: ${label}`);
+    assert.equal(await page.locator('#app i').count(), 0, 'no markup from API data is parsed');
     for (const part of ['demo', 'challenge', 'active']) {
       assert.ok(label.includes(part), `the account switcher shows ${part}: ${label}`);
     }
@@ -462,7 +465,38 @@ async function main() {
     await shot(page, 'cancelled');
 
     // 14 -----------------------------------------------------------------
-    step(14, 'a 375×667 phone screen');
+    step(14, 'equity follows the prices while the page is visible; no polling while hidden');
+    const eq0 = await page.locator('#acct-equity').textContent();
+    await waitUntil(async () => (await page.locator('#acct-equity').textContent()) !== eq0,
+      `the equity (${eq0}) to change as the replay moves the Yes price`, 30000);
+    let polls = 0;
+    const onRequest = (r) => {
+      if (r.method() === 'GET' && new URL(r.url()).pathname === `/v1/trader/accounts/${acctId}`) polls += 1;
+    };
+    page.on('request', onRequest);
+    await page.waitForTimeout(4500);
+    assert.ok(polls >= 2 && polls <= 4, `about one account read per 2 s while visible: ${polls} in 4.5 s`);
+    const setHidden = (hidden) => page.evaluate((h) => {
+      if (h) {
+        Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+        Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      } else {
+        delete document.hidden;
+        delete document.visibilityState;
+      }
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    await page.waitForTimeout(1000);   // a read already in flight may still land
+    polls = 0;
+    await page.waitForTimeout(5000);
+    assert.equal(polls, 0, 'no account reads while the page is hidden');
+    await setHidden(false);
+    await waitUntil(async () => polls > 0, 'a refresh as soon as the page is visible again', 1500);
+    page.off('request', onRequest);
+
+    // 15 -----------------------------------------------------------------
+    step(15, 'a 375×667 phone screen');
     await page.setViewportSize({ width: 375, height: 667 });
     await page.waitForTimeout(300);
     const widths = await page.evaluate(() => ({
@@ -484,8 +518,8 @@ async function main() {
     await shot(page, 'phone-375x667');
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    // 15 -----------------------------------------------------------------
-    step(15, 'sign out');
+    // 16 -----------------------------------------------------------------
+    step(16, 'sign out');
     await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/v1/trader/logout') && r.status() === 200),
       page.getByRole('button', { name: 'Sign out' }).click(),
