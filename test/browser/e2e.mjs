@@ -243,10 +243,11 @@ async function main() {
     }
   });
 
-  const step = (n, what) => console.log(`-- step ${n}: ${what}`);
+  let stepNo = 0;
+  const step = (what) => console.log(`-- step ${++stepNo}: ${what}`);
   try {
-    // 1 ------------------------------------------------------------------
-    step(1, 'the page signed out');
+    // --------------------------------------------------------------------
+    step('the page signed out');
     const first = await page.goto(`${BASE}/`);
     assert.equal(first.status(), 200, `GET / answered ${first.status()}`);
     await page.getByRole('heading', { name: 'You are not signed in' }).waitFor();
@@ -255,8 +256,8 @@ async function main() {
     console.log(`   Content-Security-Policy of / from the server: ${serverCsp === null ? '(none: the test added ' + CSP + ')' : serverCsp}`);
     await shot(page, 'signed-out');
 
-    // 2 ------------------------------------------------------------------
-    step(2, 'the partner registers a trader and opens an account');
+    // --------------------------------------------------------------------
+    step('the partner registers a trader and opens an account');
     const user = expectStatus(await partner('POST', '/v1/partner/users',
       { external_id: EXTERNAL_USER, email: EMAIL }), 201, 'POST /v1/partner/users');
     const account = expectStatus(await partner('POST', '/v1/partner/accounts', {
@@ -265,8 +266,8 @@ async function main() {
     const acctId = account.account_id;
     console.log(`   user ${user.user_id} (${EMAIL}), account ${acctId}`);
 
-    // 3 ------------------------------------------------------------------
-    step(3, 'the partner requests a login link; the email arrives in the sink');
+    // --------------------------------------------------------------------
+    step('the partner requests a login link; the email arrives in the sink');
     const before = new Set(await mailFiles());
     const link202 = expectStatus(await partner('POST', `/v1/partner/users/${user.user_id}/login-link`, {}),
       202, 'POST login-link');
@@ -284,16 +285,16 @@ async function main() {
     assert.ok(html.includes(link), 'the HTML part carries the same link');
     console.log(`   email ${mail.file}: ${link.replace(/token=.*/, 'token=…')}`);
 
-    // 4 ------------------------------------------------------------------
-    step(4, 'a mail scanner prefetches the link: nothing is consumed');
+    // --------------------------------------------------------------------
+    step('a mail scanner prefetches the link: nothing is consumed');
     for (let i = 0; i < 2; i++) {
       const r = await fetch(link, { redirect: 'manual' });
       assert.equal(r.status, 200, `prefetch GET ${i + 1} answered ${r.status}`);
       assert.equal(r.headers.get('set-cookie'), null, 'the confirmation page sets no cookie');
     }
 
-    // 5 ------------------------------------------------------------------
-    step(5, 'the browser opens the link and sees the confirmation page');
+    // --------------------------------------------------------------------
+    step('the browser opens the link and sees the confirmation page');
     const conf = await page.goto(link);
     assert.equal(conf.status(), 200, `GET /auth/login answered ${conf.status()}`);
     const confirm = page.locator('form[method="post" i] button, form[method="post" i] input[type="submit"]').first();
@@ -302,8 +303,8 @@ async function main() {
       'no session before the confirmation');
     await shot(page, 'confirmation-page');
 
-    // 6 ------------------------------------------------------------------
-    step(6, 'confirming signs in and lands on the trader page');
+    // --------------------------------------------------------------------
+    step('confirming signs in and lands on the trader page');
     await Promise.all([page.waitForURL((u) => u.origin === ORIGIN && u.pathname === '/'), confirm.click()]);
     await waitText(page, '#user-email', EMAIL, 'signed in as the trader');
     const cookie = (await context.cookies()).find((c) => c.name === 'pp_session');
@@ -328,8 +329,8 @@ async function main() {
     assert.notEqual(await page.locator('#wallet-balance').textContent(), '—', 'the personal wallet is shown');
     await shot(page, 'signed-in');
 
-    // 7 ------------------------------------------------------------------
-    step(7, 'search markets with the keyboard');
+    // --------------------------------------------------------------------
+    step('search markets with the keyboard');
     await page.getByLabel('Search markets').focus();
     await page.keyboard.type('demo index');
     await page.keyboard.press('Enter');
@@ -356,8 +357,8 @@ async function main() {
       'choosing an outcome moves focus to the quantity');
     await shot(page, 'market-search');
 
-    // 8 ------------------------------------------------------------------
-    step(8, 'client-side validation refuses a quantity with 5 decimals without a request');
+    // --------------------------------------------------------------------
+    step('client-side validation refuses a quantity with 5 decimals without a request');
     await page.getByLabel('Quantity (shares)').fill('1.23456');
     await page.getByRole('button', { name: 'Place order' }).click();
     await waitText(page, '#qty-error', 'Quantity can have at most 4 decimals.', 'quantity error');
@@ -365,8 +366,8 @@ async function main() {
     assert.equal(orderPosts, 0, 'nothing was sent');
     await shot(page, 'validation-error');
 
-    // 9 ------------------------------------------------------------------
-    step(9, 'the API refuses a SELL without shares; its message is shown');
+    // --------------------------------------------------------------------
+    step('the API refuses a SELL without shares; its message is shown');
     await page.getByLabel('Sell', { exact: true }).check();
     await page.getByLabel('Quantity (shares)').fill('5');
     let [refusal] = await Promise.all([
@@ -379,8 +380,8 @@ async function main() {
     await waitText(page, '#ticket-error', [refusalBody.message, 'INSUFFICIENT_SHARES'], 'the API error message');
     await shot(page, 'api-error');
 
-    // 10 -----------------------------------------------------------------
-    step(10, 'a market BUY of 10 Yes fills');
+    // --------------------------------------------------------------------
+    step('a market BUY of 10 Yes fills');
     await page.getByLabel('Buy', { exact: true }).check();
     await page.getByLabel('Market', { exact: true }).check();
     await page.getByLabel('Quantity (shares)').fill('10');
@@ -397,8 +398,8 @@ async function main() {
     await page.locator('#positions-body tr', { hasText: '10.0000' }).waitFor();
     await shot(page, 'market-order');
 
-    // 11 -----------------------------------------------------------------
-    step(11, 'a limit BUY of 20 Yes at 0.05 rests (a price off the tick is refused first)');
+    // --------------------------------------------------------------------
+    step('a limit BUY of 20 Yes at 0.05 rests (a price off the tick is refused first)');
     await page.getByLabel('Limit', { exact: true }).check();
     await page.getByLabel('Quantity (shares)').fill('20');
     await page.getByLabel('Limit price').fill('0.055');
@@ -421,8 +422,8 @@ async function main() {
     assert.match(await openRow.textContent(), /20\.0000/);
     await shot(page, 'limit-order');
 
-    // 12 -----------------------------------------------------------------
-    step(12, "the partner's trades feed and account state show the trader's orders");
+    // --------------------------------------------------------------------
+    step("the partner's trades feed and account state show the trader's orders");
     const trades = expectStatus(await partner('GET', `/v1/partner/accounts/${acctId}/trades`), 200, 'GET trades');
     assert.equal(trades.data.length, 1, `one fill (the market order): ${JSON.stringify(trades.data)}`);
     const t0 = trades.data[0];
@@ -446,8 +447,8 @@ async function main() {
     assert.equal(orders.data.find((o) => o.order_id === limitOrder.order_id)?.status, 'open');
     await waitText(page, '#acct-balance', state1.balance, 'the page shows the same balance');
 
-    // 13 -----------------------------------------------------------------
-    step(13, 'cancel the limit order in the page');
+    // --------------------------------------------------------------------
+    step('cancel the limit order in the page');
     const cancel = page.getByRole('button', { name: new RegExp(`^Cancel order #${limitOrder.order_id}:`) });
     await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/orders/${limitOrder.order_id}/cancel`) && r.status() === 200),
@@ -464,8 +465,28 @@ async function main() {
     await waitText(page, '#acct-balance', state2.balance, 'the page shows the released balance');
     await shot(page, 'cancelled');
 
-    // 14 -----------------------------------------------------------------
-    step(14, 'equity follows the prices while the page is visible; no polling while hidden');
+    // --------------------------------------------------------------------
+    step('a closed account is read-only in the page');
+    const closedAcct = expectStatus(await partner('POST', '/v1/partner/accounts', {
+      user_id: user.user_id, external_id: `${EXTERNAL_ACCOUNT}-closed`, stage: 'demo', starting_balance: '500.00',
+    }), 201, 'POST /v1/partner/accounts (second)');
+    expectStatus(await partner('POST', `/v1/partner/accounts/${closedAcct.account_id}/close`), 200, 'close');
+    await page.reload();
+    await waitText(page, '#user-email', EMAIL, 'still signed in after a reload');
+    await page.getByLabel('Trading account').selectOption(closedAcct.account_id);
+    await waitText(page, '#acct-status', 'closed', 'the closed account');
+    await waitText(page, '#acct-balance', '500.00', 'its balance');
+    assert.equal(await page.locator('#closed-note').isVisible(), true, 'a note says the account is closed');
+    assert.match(await page.locator('#ticket-closed').textContent(), /closed: it is read-only/);
+    assert.equal(await page.getByRole('button', { name: 'Place order' }).isDisabled(), true, 'the ticket is disabled');
+    assert.equal(await page.getByLabel('Quantity (shares)').isDisabled(), true, 'the quantity is disabled');
+    await shot(page, 'closed-account');
+    await page.getByLabel('Trading account').selectOption(acctId);
+    await waitText(page, '#acct-status', 'active', 'back on the active account');
+    assert.equal(await page.getByRole('button', { name: 'Place order' }).isDisabled(), false, 'the ticket works again');
+
+    // --------------------------------------------------------------------
+    step('equity follows the prices while the page is visible; no polling while hidden');
     const eq0 = await page.locator('#acct-equity').textContent();
     await waitUntil(async () => (await page.locator('#acct-equity').textContent()) !== eq0,
       `the equity (${eq0}) to change as the replay moves the Yes price`, 30000);
@@ -495,8 +516,8 @@ async function main() {
     await waitUntil(async () => polls > 0, 'a refresh as soon as the page is visible again', 1500);
     page.off('request', onRequest);
 
-    // 15 -----------------------------------------------------------------
-    step(15, 'a 375×667 phone screen');
+    // --------------------------------------------------------------------
+    step('a 375×667 phone screen');
     await page.setViewportSize({ width: 375, height: 667 });
     await page.waitForTimeout(300);
     const widths = await page.evaluate(() => ({
@@ -518,8 +539,8 @@ async function main() {
     await shot(page, 'phone-375x667');
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    // 16 -----------------------------------------------------------------
-    step(16, 'sign out');
+    // --------------------------------------------------------------------
+    step('sign out');
     await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/v1/trader/logout') && r.status() === 200),
       page.getByRole('button', { name: 'Sign out' }).click(),
