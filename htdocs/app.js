@@ -232,6 +232,7 @@
     state.accountsKey = '';
     clearTimeout(state.timer);
     state.timer = 0;
+    say('');
     show($('loading'), false);
     show($('app'), false);
     show($('session'), false);
