@@ -305,7 +305,17 @@ async function main() {
 
     // --------------------------------------------------------------------
     step('confirming signs in and lands on the trader page');
-    await Promise.all([page.waitForURL((u) => u.origin === ORIGIN && u.pathname === '/'), confirm.click()]);
+    const [signin] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/auth/login'),
+      confirm.click(),
+    ]);
+    if (signin.status() !== 303) {
+      const sent = await signin.request().allHeaders();
+      const page410 = (await signin.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+      assert.fail(`POST /auth/login answered ${signin.status()}, expected 303 (the browser sent Origin: ` +
+        `${sent.origin === undefined ? '(none)' : sent.origin}): ${page410.slice(0, 300)}`);
+    }
+    await page.waitForURL((u) => u.origin === ORIGIN && u.pathname === '/');
     await waitText(page, '#user-email', EMAIL, 'signed in as the trader');
     const cookie = (await context.cookies()).find((c) => c.name === 'pp_session');
     assert.ok(cookie, 'a pp_session cookie is set');
