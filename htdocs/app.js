@@ -72,6 +72,13 @@
     return node;
   }
 
+  // A cell of the account tables; LABEL is shown before the value on phones.
+  function cell(label, cls) {
+    var td = el('td', { className: cls || '' });
+    if (label) td.dataset.label = label;
+    return td;
+  }
+
   function setText(node, text) {
     text = text === null || text === undefined ? '' : String(text);
     if (node.textContent !== text) node.textContent = text;
@@ -176,6 +183,10 @@
       method: method,
       credentials: 'same-origin',
       cache: 'no-store',
+      // The page is served with Referrer-Policy: no-referrer, under which the
+      // Fetch standard sends "Origin: null" on POSTs (Chromium's form posts do);
+      // the server refuses a foreign Origin, so name ours (same-origin only).
+      referrerPolicy: 'same-origin',
       headers: { 'Accept': 'application/json' }
     };
     if (method === 'POST') {
@@ -225,6 +236,7 @@
     state.accountsKey = '';
     clearTimeout(state.timer);
     state.timer = 0;
+    say('');
     show($('loading'), false);
     show($('app'), false);
     show($('session'), false);
@@ -852,8 +864,9 @@
     syncRows($('orders-body'), orders, function (o) { return o.order_id; }, function (o) {
       var btn = el('button', { type: 'button', className: 'btn btn-small btn-quiet' }, 'Cancel');
       btn.addEventListener('click', function () { cancelOrder(o.order_id, btn); });
-      return el('tr', {}, el('td'), el('td'), el('td', { className: 'num' }), el('td', { className: 'num' }),
-        el('td', { className: 'num' }), el('td'), el('td', {}, btn));
+      return el('tr', {}, cell('', 'cell-market'), cell('Side'), cell('Quantity', 'num'),
+        cell('Limit price', 'num'), cell('Reserved', 'num'), cell('Placed'),
+        el('td', { className: 'cell-action' }, btn));
     }, function (row, o) {
       var c = row.children;
       fillMarketCell(c[0], o.market_id, o.outcome);
@@ -875,9 +888,11 @@
     if (!id) return;
     btn.disabled = true;
     clearError();
+    // The answer carries the order after the release (reserved 0.00): report what it held.
+    var held = state.openOrders.filter(function (x) { return x.order_id === orderId; })[0];
     api('POST', accountPath(id, '/orders/' + encodeURIComponent(orderId) + '/cancel')).then(function (o) {
       say('Order #' + o.order_id + ' cancelled' +
-          (o.side === 'BUY' ? '; ' + dash(o.reserved_cash) + ' released.' : '.'));
+          (held && held.side === 'BUY' ? '; ' + dash(held.reserved_cash) + ' released.' : '.'));
       state.openOrders = state.openOrders.filter(function (x) { return x.order_id !== orderId; });
       // Keep keyboard focus on the panel rather than losing it with the row.
       var panelTitle = $('orders-title');
@@ -903,8 +918,8 @@
     syncRows($('positions-body'), list, function (p) { return p.token_id; }, function (p) {
       var btn = el('button', { type: 'button', className: 'btn btn-small btn-quiet' }, 'Sell…');
       btn.addEventListener('click', function () { prepareSell(p.market_id, p.token_id, row.dataset.qty); });
-      var row = el('tr', {}, el('td'), el('td', { className: 'num' }), el('td', { className: 'num' }),
-        el('td', { className: 'num' }), el('td', {}, btn));
+      var row = el('tr', {}, cell('', 'cell-market'), cell('Quantity', 'num'),
+        cell('Average entry', 'num'), cell('Mark price', 'num'), el('td', { className: 'cell-action' }, btn));
       return row;
     }, function (row, p) {
       var c = row.children;
@@ -940,8 +955,8 @@
     show($('fills-table'), fills.length > 0);
     show($('fills-more'), !!state.fillsCursor);
     syncRows($('fills-body'), fills, function (f) { return f.trade_id; }, function () {
-      return el('tr', {}, el('td'), el('td'), el('td'), el('td', { className: 'num' }),
-        el('td', { className: 'num' }), el('td', { className: 'num' }), el('td', { className: 'num' }));
+      return el('tr', {}, cell('Time'), cell('', 'cell-market'), cell('Side'), cell('Price', 'num'),
+        cell('Quantity', 'num'), cell('Notional', 'num'), cell('Fee', 'num'));
     }, function (row, f) {
       var c = row.children;
       if (!c[0].firstChild) c[0].appendChild(timeEl(f.filled_at));
