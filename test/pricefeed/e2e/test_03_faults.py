@@ -1,0 +1,138 @@
+"""Faults (research notes 8.4 step 4 and the 429 rules of section 2.4): a
+silently frozen WebSocket is replaced and the books re-read; Retry-After is
+honoured on 429/503 for the CLOB and for Gamma."""
+
+import math
+
+from pfe2e import FeedCase
+
+
+def reconnects(h):
+    return max(h["counters"]["reconnects"], sum(c["reconnects"] for c in h["connections"]))
+
+
+class FreezeTest(FeedCase):
+    MARKETS = {"a": dict(bid="0.53", ask="0.54"), "b": dict(bid="0.20", ask="0.25")}
+
+    def test_frozen_connection_replaced_and_resnapshotted(self):
+        m, b = self.m["a"], self.m["b"]
+        seq0 = self.fake.last_seq()
+        conns = [c for c in self.fake.ws_conns() if c["assets"]]
+        self.assertTrue(conns, "the daemon holds a subscribed connection")
+        # A healthy connection that carries data (the ticker) is kept: over
+        # more than stale_after seconds (three heartbeats) nobody reconnects.
+        self.eventually(lambda: len(self.fake.ws_log(seq0, "ping")) >= 3 * len(conns), 10,
+                        "three heartbeats per connection")
+        self.assertEqual(self.fake.ws_log(seq0, "connect"), [],
+                         "a healthy connection must not be replaced\n" + self.diag())
+        h0 = self.daemon.health()
+        r0 = reconnects(h0)
+
+        seq1 = self.fake.last_seq()
+        self.fake.fault({"kind": "ws_freeze"})
+        # While frozen, the book changes: only a REST re-snapshot (or the
+        # new connection's dump) can bring it in. No WebSocket event reaches
+        # the daemon (its only connection is frozen).
+        self.fake.ctl("POST", "/book/" + b.yes, {"bids": [["0.30", "100"]],
+                                                 "asks": [["0.33", "100"]], "emit": False})
+        self.fake.ctl("POST", "/book/" + b.no, {"bids": [["0.67", "100"]],
+                                                "asks": [["0.70", "100"]], "emit": False})
+        connect = self.wait_log(lambda e: e.get("event") == "connect", 10,
+                                "a new WebSocket connection after the freeze", since=seq1)
+        sub = self.wait_log(lambda e: e.get("event") == "subscribe"
+                            and e.get("conn") == connect["conn"], 5,
+                            "a subscribe on the new connection", since=connect["seq"])
+        self.assertIn(m.yes, sub["assets_ids"])
+        freeze = [e for e in self.fake.ws_log(seq1, "fault") if e["fault"] == "ws_freeze"][0]
+        frozen_after = connect["t"] - freeze["t"]
+        self.assertGreaterEqual(frozen_after, 1.5,
+                                "replaced only after stale_after (2 s) without data")
+        books = self.wait_log(lambda e: e.get("route") == "/books" and e.get("method") == "POST"
+                              and e.get("status") == 200, 10,
+                              "POST /books after the new subscribe", since=sub["seq"])
+        asked = {x.get("token_id") for x in books["body"] or []}
+        self.assertIn(b.yes, asked, "the re-snapshot covers the connection's tokens")
+        self.wait_listed(b, "0.30", "0.33")
+        # the frozen connection is closed by the daemon
+        old = {c["id"] for c in conns}
+        self.eventually(lambda: {e["conn"] for e in self.fake.ws_log(seq1, "close")} >= old,
+                        10, "the frozen connection closed")
+        # prices keep flowing on the new connection
+        self.fake.move(m, "0.65", "0.66")
+        self.wait_listed(m, "0.65", "0.66")
+        h = self.eventually(lambda: (lambda h: h if h and reconnects(h) > r0 else None)(
+            self.daemon.health()), 5, "the health report to count the reconnect")
+        self.assertTrue(all(c["state"] == "subscribed" for c in h["connections"]), h)
+
+
+class RateLimitTest(FeedCase):
+    MARKETS = {"a": dict(bid="0.53", ask="0.54")}
+
+    def retry_after_check(self, route, first, wait_s):
+        """The request after the 429/503 `first` to the same route came no earlier
+        than wait_s seconds later; returns it."""
+        nxt = self.wait_log(lambda e: e.get("route") == route and e.get("seq", 0) > first["seq"]
+                            and "method" in e, wait_s + 10,
+                            "the next request to %s after the %s" % (route, first["status"]),
+                            since=first["seq"])
+        gap = nxt["t"] - first["t"]
+        self.assertGreaterEqual(gap, wait_s - 0.02,
+                                "%s retried %.3f s after a %s with Retry-After (%.3f s)\n%s"
+                                % (route, gap, first["status"], wait_s, self.diag()))
+        return nxt
+
+    def force_resnapshot(self):
+        seq = self.fake.last_seq()
+        self.fake.fault({"kind": "ws_abrupt_close"})
+        return seq
+
+    def recovered(self, price):
+        m = self.m["a"]
+        self.fake.move(m, price, str(float(price) + 0.01))
+        self.wait_listed(m, price, "%.2f" % (float(price) + 0.01), timeout=15)
+
+    def test_books_429_retry_after_seconds(self):
+        self.fake.fault({"kind": "429", "path": "/books", "retry_after": 2})
+        seq = self.force_resnapshot()
+        first = self.wait_log(lambda e: e.get("route") == "/books" and e.get("status") == 429,
+                              10, "a POST /books answered 429", since=seq)
+        self.retry_after_check("/books", first, 2.0)
+        self.wait_log(lambda e: e.get("route") == "/books" and e.get("status") == 200, 10,
+                      "a successful POST /books", since=first["seq"])
+        self.recovered("0.40")
+        h = self.daemon.health()
+        self.assertGreaterEqual(h["counters"]["rate_limited"], 1, h)
+
+    def test_books_503_retry_after_http_date(self):
+        self.fake.fault({"kind": "503", "path": "/books", "retry_after": 3,
+                         "retry_after_format": "http-date"})
+        seq = self.force_resnapshot()
+        first = self.wait_log(lambda e: e.get("route") == "/books" and e.get("status") == 503,
+                              10, "a POST /books answered 503", since=seq)
+        # the date has whole seconds: at least floor(first + 3)
+        self.retry_after_check("/books", first, math.floor(first["t"] + 3) - first["t"])
+        self.recovered("0.45")
+
+    def test_gamma_429_retry_after_http_date(self):
+        self.fake.fault({"kind": "429", "api": "gamma", "path": "/markets/keyset",
+                         "retry_after": 4, "retry_after_format": "http-date"})
+        seq = self.fake.last_seq()
+        first = self.wait_log(lambda e: e.get("route") == "/markets/keyset"
+                              and e.get("status") == 429, 10,
+                              "Gamma discovery answered 429", since=seq)
+        self.retry_after_check("/markets/keyset", first, math.floor(first["t"] + 4) - first["t"])
+        # discovery recovers and a rate-limited pass never drops known markets
+        self.wait_log(lambda e: e.get("route") == "/markets/keyset" and e.get("status") == 200,
+                      10, "a successful discovery page", since=first["seq"])
+        self.assertIsNotNone(self.api.market(self.m["a"].cid), "the market is still listed")
+        self.recovered("0.50")
+
+    def test_gamma_429_retry_after_seconds(self):
+        self.fake.fault({"kind": "429", "api": "gamma", "path": "/markets/keyset",
+                         "retry_after": 3})
+        seq = self.fake.last_seq()
+        first = self.wait_log(lambda e: e.get("route") == "/markets/keyset"
+                              and e.get("status") == 429, 10,
+                              "Gamma discovery answered 429", since=seq)
+        self.retry_after_check("/markets/keyset", first, 3.0)
+        self.assertIsNotNone(self.api.market(self.m["a"].cid), "the market is still listed")
