@@ -490,7 +490,7 @@ DEFAULT_SETTINGS = {
     "backoff_max": "2",
     "heartbeat_interval": "1",
     "http_timeout": "5",
-    "log_level": "info",
+    "log_level": os.environ.get("PF_LOG_LEVEL", "info"),
 }
 
 
@@ -776,16 +776,44 @@ class FeedCase(unittest.TestCase):
         return lm
 
     @classmethod
+    def priced(cls, m):
+        """m listed in GET /v1/markets with both sides of both outcomes."""
+        lm = cls.api.market(m.cid)
+        return lm and len(lm["outcomes"]) == 2 and all(
+            o["best_bid"] is not None and o["best_ask"] is not None for o in lm["outcomes"])
+
+    @classmethod
     def wait_ready(cls, daemon, markets=None, timeout=20):
-        daemon.wait_role("active", timeout, diag=lambda: cls.diag_for(daemon))
+        """daemon active, the ticker (it walks from the start) listed with
+        prices, and every market of `markets` (default: the class's) listed with
+        its initial prices."""
+        diag = lambda: cls.diag_for(daemon)  # noqa: E731
+        daemon.wait_role("active", timeout, diag=diag)
+        wait_for(lambda: cls.priced(cls.fake.ticker), timeout,
+                 "the ticker listed in GET /v1/markets with prices", diag=diag)
         for m in (cls.m.values() if markets is None else markets):
             wait_for(lambda: cls.listed_with(m, m.bid, m.ask), timeout,
                      "market %r listed in GET /v1/markets with its initial prices" % (m,),
-                     diag=lambda: cls.diag_for(daemon))
+                     diag=diag)
 
     def wait_listed(self, m, bid, ask, timeout=10):
-        return self.eventually(lambda: self.listed_with(m, bid, ask), timeout,
-                               "GET /v1/markets to show %r at %s/%s" % (m, bid, ask))
+        return wait_for(lambda: self.listed_with(m, bid, ask), timeout,
+                        "GET /v1/markets to show %r at %s/%s" % (m, bid, ask),
+                        diag=lambda: "%s\n%s" % (self.quotes(m), self.diag()))
+
+    def quotes(self, m):
+        """What the API, the database and the fake say about m's YES token."""
+        try:
+            o = self.api.outcome(m.cid, m.yes)
+            api = o and (o["best_bid"], o["best_ask"], o["updated_at"])
+        except AssertionError as e:
+            api = str(e)
+        try:
+            fake = self.fake.book(m.yes)
+        except AssertionError as e:
+            fake = str(e)
+        return "YES token of %r: GET /v1/markets %s; database %s; fake %s" % (
+            m, api, token_row(m.yes), fake)
 
     def wait_balance(self, acc, value, timeout=10):
         value = D(value)

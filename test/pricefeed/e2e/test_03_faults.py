@@ -4,7 +4,7 @@ honoured on 429/503 for the CLOB and for Gamma."""
 
 import math
 
-from pfe2e import FeedCase
+from pfe2e import D, FeedCase
 
 
 def reconnects(h):
@@ -17,7 +17,7 @@ class FreezeTest(FeedCase):
     def test_frozen_connection_replaced_and_resnapshotted(self):
         m, b = self.m["a"], self.m["b"]
         seq0 = self.fake.last_seq()
-        conns = [c for c in self.fake.ws_conns() if c["assets"]]
+        conns = [c for c in self.fake.ws_conns() if c["assets_ids"]]
         self.assertTrue(conns, "the daemon holds a subscribed connection")
         # A healthy connection that carries data (the ticker) is kept: over
         # more than stale_after seconds (three heartbeats) nobody reconnects.
@@ -47,22 +47,29 @@ class FreezeTest(FeedCase):
         frozen_after = connect["t"] - freeze["t"]
         self.assertGreaterEqual(frozen_after, 1.5,
                                 "replaced only after stale_after (2 s) without data")
+        # the frozen connection is closed by the daemon
+        old = {c["id"] for c in conns}
+        closed = self.wait_log(lambda e: e.get("event") == "close" and e.get("conn") in old, 10,
+                               "the frozen connection closed", since=seq1)
+        # The re-snapshot: a POST /books after the old connection went. (It is
+        # sent as the new connection opens, alongside the subscribe, whose
+        # initial dump covers the gap; it may reach the fake a moment before
+        # the fake logs the new connect, so order it by the close.)
         books = self.wait_log(lambda e: e.get("route") == "/books" and e.get("method") == "POST"
                               and e.get("status") == 200, 10,
-                              "POST /books after the new subscribe", since=sub["seq"])
+                              "POST /books after the frozen connection closed",
+                              since=closed["seq"])
+        self.assertLess(abs(books["t"] - connect["t"]), 1.0,
+                        "the re-snapshot belongs to the reconnect")
         asked = {x.get("token_id") for x in books["body"] or []}
         self.assertIn(b.yes, asked, "the re-snapshot covers the connection's tokens")
         self.wait_listed(b, "0.30", "0.33")
-        # the frozen connection is closed by the daemon
-        old = {c["id"] for c in conns}
-        self.eventually(lambda: {e["conn"] for e in self.fake.ws_log(seq1, "close")} >= old,
-                        10, "the frozen connection closed")
         # prices keep flowing on the new connection
         self.fake.move(m, "0.65", "0.66")
         self.wait_listed(m, "0.65", "0.66")
-        h = self.eventually(lambda: (lambda h: h if h and reconnects(h) > r0 else None)(
-            self.daemon.health()), 5, "the health report to count the reconnect")
-        self.assertTrue(all(c["state"] == "subscribed" for c in h["connections"]), h)
+        self.eventually(lambda: (lambda h: h and reconnects(h) > r0 and all(
+            c["state"] == "subscribed" for c in h["connections"]))(self.daemon.health()), 5,
+            "the health report to count the reconnect, all connections subscribed")
 
 
 class RateLimitTest(FeedCase):
@@ -88,8 +95,9 @@ class RateLimitTest(FeedCase):
 
     def recovered(self, price):
         m = self.m["a"]
-        self.fake.move(m, price, str(float(price) + 0.01))
-        self.wait_listed(m, price, "%.2f" % (float(price) + 0.01), timeout=15)
+        ask = D(price) + D("0.01")
+        self.fake.move(m, price, ask)
+        self.wait_listed(m, price, ask, timeout=15)
 
     def test_books_429_retry_after_seconds(self):
         self.fake.fault({"kind": "429", "path": "/books", "retry_after": 2})

@@ -99,7 +99,7 @@ class ResolutionTest(ResolutionCase):
         rc, secs, killed = old.stop(10)
         self.assertEqual((rc, killed), (0, False), old.diag())
         new = type(self).daemon = self.new_daemon().start()
-        self.wait_ready(new)
+        self.wait_ready(new, [])
         self.assert_stays([a_yes, a_no], ["1046.00", "953.00"], "after a restart")
         self.assertEqual((settlements(a_yes), settlements(a_no)), (1, 0))
 
