@@ -144,3 +144,45 @@ class RateLimitTest(FeedCase):
                               "Gamma discovery answered 429", since=seq)
         self.retry_after_check("/markets/keyset", first, 3.0)
         self.assertIsNotNone(self.api.market(self.m["a"].cid), "the market is still listed")
+
+
+class RobustnessTest(FeedCase):
+    """Refused connections, malformed and unexpected REST answers: the daemon
+    backs off, keeps what it knows and recovers."""
+    MARKETS = {"a": dict(bid="0.53", ask="0.54")}
+
+    def test_refused_connections_back_off(self):
+        m = self.m["a"]
+        seq = self.fake.last_seq()
+        self.fake.fault({"kind": "ws_refuse", "mode": "http", "status": 503, "seconds": 4})
+        self.fake.fault({"kind": "ws_abrupt_close"})
+        self.eventually(lambda: (lambda h: h and any(c["state"] == "backoff"
+                                                     for c in h["connections"]))(
+            self.daemon.health()), 5, "a connection in backoff")
+        connect = self.wait_log(lambda e: e.get("event") == "connect", 15,
+                                "a connection accepted once the refusal ends", since=seq)
+        refused = [e["t"] for e in self.fake.ws_log(seq, "refused")]
+        gaps = [b - a for a, b in zip(refused, refused[1:])]
+        # backoff 0.2 s doubling to 2 s, with jitter: a handful of attempts in 4 s
+        self.assertGreaterEqual(len(refused), 2, "it kept trying: %s" % refused)
+        self.assertLessEqual(len(refused), 12, "no tight reconnect loop: gaps %s" % gaps)
+        self.assertLessEqual(max(gaps + [0]), 2.5, "backoff_max is 2 s: gaps %s" % gaps)
+        self.assertGreater(connect["t"], refused[-1])
+        self.fake.move(m, "0.41", "0.43")
+        self.wait_listed(m, "0.41", "0.43")
+
+    def test_malformed_and_html_rest_answers(self):
+        m = self.m["a"]
+        seq = self.fake.last_seq()
+        self.fake.fault([{"kind": "malformed", "path": "/books"},
+                         {"kind": "html403", "api": "gamma", "path": "/markets/keyset",
+                          "count": 2}])
+        self.fake.fault({"kind": "ws_abrupt_close"})
+        self.wait_log(lambda e: e.get("route") == "/books" and e.get("fault") == "malformed", 10,
+                      "the malformed /books answer", since=seq)
+        self.wait_log(lambda e: e.get("route") == "/markets/keyset" and e.get("status") == 200,
+                      15, "discovery past the two HTML 403s", since=seq)
+        self.assertTrue(self.daemon.alive(), self.daemon.diag())
+        self.assertIsNotNone(self.api.market(m.cid), "known markets are kept")
+        self.fake.move(m, "0.44", "0.46")
+        self.wait_listed(m, "0.44", "0.46")

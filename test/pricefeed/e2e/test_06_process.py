@@ -6,6 +6,7 @@ naming the file, line and key; --check and --set."""
 import os
 import signal
 import subprocess
+import time
 import unittest
 
 from pfe2e import D, ENV, FeedCase, advisory_lock_holders, token_row
@@ -37,6 +38,22 @@ class ShutdownTest(FeedCase):
         self.assertEqual((D(row[0]), D(row[1])), (D("0.71"), D("0.72")),
                          "the batch pending at SIGTERM was written\n" + d.diag())
         self.assertEqual(advisory_lock_holders(self.lock_key), 0, "the lock is released")
+
+    def test_health_file_rewritten_every_second(self):
+        # nothing changes (the ticker paused) and batches are 5 s apart: the
+        # health report is still rewritten every second
+        self.fake.replay("pause")
+        self.addCleanup(self.fake.replay, "resume")
+        changes, last, t_end = [], None, time.monotonic() + 5
+        while time.monotonic() < t_end:
+            h = self.daemon.health(max_age=None)
+            if h and h["now"] != last:
+                last = h["now"]
+                changes.append(time.monotonic())
+            time.sleep(0.05)
+        gaps = [b - a for a, b in zip(changes, changes[1:])]
+        self.assertGreaterEqual(len(changes), 4, "rewrites seen in 5 s: %d" % len(changes))
+        self.assertLess(max(gaps), 1.8, "gaps between rewrites: %s" % gaps)
 
     def test_sigint_exits_zero(self):
         d = self.new_daemon(lock_key=self.lock_key + 500).start()
