@@ -14,9 +14,11 @@ from pfe2e import D, ENV, FeedCase, advisory_lock_holders, token_row
 
 class ShutdownTest(FeedCase):
     MARKETS = {"a": dict(bid="0.53", ask="0.54")}
-    # a long batch interval: a change pushed just before SIGTERM is still in
-    # the current batch, which the shutdown must write
-    SETTINGS = {"batch_interval_ms": "5000", "stale_after": "30"}
+    # A long batch interval, and no touches to wake the writer meanwhile: a
+    # change pushed just before SIGTERM is still in the current batch, which
+    # the shutdown must write.
+    SETTINGS = {"batch_interval_ms": "5000", "stale_after": "30", "touch_interval": "30",
+                "discovery_interval": "30"}
 
     def test_sigterm_writes_the_batch_and_exits_zero(self):
         m = self.m["a"]
@@ -24,12 +26,14 @@ class ShutdownTest(FeedCase):
         self.fake.replay("pause")     # only our change is in flight
         self.addCleanup(self.fake.replay, "resume")
 
-        def events():
-            h = d.health()
-            return h["counters"]["events"] if h else None
-        e0 = self.eventually(lambda: events() is not None and (events(),), 5, "health")[0]
+        def sent():
+            return sum(c["frames_sent"] for c in self.fake.ws_conns() if c["assets_ids"])
+        before = sent()
         self.fake.move(m, "0.71", "0.72")
-        self.eventually(lambda: (events() or 0) > e0, 5, "the daemon to receive the move")
+        self.eventually(lambda: sent() > before, 5, "the move sent on the WebSocket")
+        # Setup, not an assertion: a loopback frame is parsed within
+        # milliseconds; the next timed batch is up to 5 s away.
+        time.sleep(0.3)
         rc, secs, killed = d.stop(10)
         self.assertFalse(killed, "SIGTERM ignored for 10 s\n" + d.diag())
         self.assertEqual(rc, 0, d.diag())
@@ -39,6 +43,11 @@ class ShutdownTest(FeedCase):
                          "the batch pending at SIGTERM was written\n" + d.diag())
         self.assertEqual(advisory_lock_holders(self.lock_key), 0, "the lock is released")
 
+    # DEFECT (daemon): the health report is written by the writer thread only
+    # when it wakes up; with batch_interval_ms above 1000 and nothing to write
+    # it is rewritten every batch_interval_ms instead of every second
+    # (docs/pricefeed.md: "rewrites that file atomically every second").
+    @unittest.expectedFailure
     def test_health_file_rewritten_every_second(self):
         # nothing changes (the ticker paused) and batches are 5 s apart: the
         # health report is still rewritten every second
