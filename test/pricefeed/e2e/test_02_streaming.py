@@ -15,6 +15,7 @@ class StreamingTest(FeedCase):
         "tick": dict(bid="0.20", ask="0.22"),
         "robust": dict(bid="0.60", ask="0.62"),
         "quiet": dict(bid="0.70", ask="0.72"),
+        "depth": dict(bid="0.53", ask="0.54"),
     }
 
     def test_price_move_visible_in_public_markets(self):
@@ -133,3 +134,20 @@ class StreamingTest(FeedCase):
         self.assertEqual(status, 201, "a quiet market must not go stale: %s\n%s"
                          % (o, self.diag()))
         self.assertEqual(D(o["fill"]["price"]), D("0.72"))
+
+    def test_market_order_walks_streamed_depth(self):
+        # the book's depth reaches the database: 1500 shares take the 1000
+        # at 0.54 and 500 of the 1000 at 0.55
+        m = self.m["depth"]
+        acc = self.api.new_account("depth", balance="5000.00")
+        o = self.api.buy(acc, m.yes, "1500")
+        self.assertEqual((D(o["fill"]["notional"]), D(o["fill"]["price"])),
+                         (D("815.00"), D("0.5433")), o)
+        # a streamed delete of the best ask: the next order starts at 0.55
+        self.fake.push([{"event_type": "price_change", "market": m.cid, "price_changes": [
+            {"asset_id": m.yes, "price": "0.54", "size": "0", "side": "SELL"},
+            {"asset_id": m.yes, "price": "0.57", "size": "300", "side": "SELL"}]}])
+        self.eventually(lambda: D(self.api.outcome(m.cid, m.yes)["best_ask"]) == D("0.55"), 10,
+                        "best ask 0.55 after the delete")
+        o = self.api.buy(acc, m.yes, "1200")
+        self.assertEqual(D(o["fill"]["notional"]), D("664.00"), o)   # 1000 x .55 + 200 x .57

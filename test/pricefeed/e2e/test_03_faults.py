@@ -3,8 +3,9 @@ silently frozen WebSocket is replaced and the books re-read; Retry-After is
 honoured on 429/503 for the CLOB and for Gamma."""
 
 import math
+import time
 
-from pfe2e import D, FeedCase
+from pfe2e import D, ENV, FeedCase
 
 
 def reconnects(h):
@@ -171,6 +172,47 @@ class RobustnessTest(FeedCase):
         self.fake.move(m, "0.41", "0.43")
         self.wait_listed(m, "0.41", "0.43")
 
+    def test_dead_connection_goes_stale(self):
+        # While no connection can be made, the daemon must stop confirming
+        # the prices (pp_touch_prices): orders on them are refused as stale.
+        m = self.m["a"]
+        age = ENV.max_price_age
+        acc = self.api.new_account("stale")
+        self.fake.fault({"kind": "ws_refuse", "mode": "unlisten", "seconds": age + 6})
+        self.fake.fault({"kind": "ws_abrupt_close"})
+        t0 = time.monotonic()
+        status, body = self.eventually(
+            lambda: (lambda r: r if r[0] == 409 else None)(
+                self.api.order(acc, m.yes, "BUY", "market", "5")),
+            age + 4, "market orders refused as STALE_QUOTE while disconnected", interval=0.5)
+        self.assertEqual(body.get("error"), "STALE_QUOTE", body)
+        self.assertGreaterEqual(time.monotonic() - t0, age - 1.5,
+                                "stale only after PolyPartnerMaxPriceAge")
+        # back: fresh again once reconnected and re-read
+        self.eventually(lambda: self.api.order(acc, m.yes, "BUY", "market", "5")[0] == 201,
+                        20, "a market order accepted after the reconnect", interval=0.5)
+
+    def test_numbers_instead_of_strings(self):
+        # dumps, /books and events with JSON numbers for decimals
+        m = self.m["a"]
+        self.fake.ctl("POST", "/config", {"number_style": "number"})
+        self.addCleanup(self.fake.ctl, "POST", "/config", {"number_style": "string"})
+        self.fake.ctl("POST", "/book/" + m.yes, {"bids": [["0.31", "100"]],
+                                                 "asks": [["0.35", "100"]], "emit": False})
+        self.fake.ctl("POST", "/book/" + m.no, {"bids": [["0.65", "100"]],
+                                                "asks": [["0.69", "100"]], "emit": False})
+        self.fake.fault({"kind": "ws_abrupt_close"})
+        self.wait_listed(m, "0.31", "0.35", timeout=15)
+        books = self.fake.state()["books"]
+        changes = [{"asset_id": m.yes, "price": "0.31", "size": "0", "side": "BUY"},
+                   {"asset_id": m.yes, "price": "0.33", "size": "20", "side": "BUY"},
+                   {"asset_id": m.no, "price": "0.69", "size": "0", "side": "SELL"},
+                   {"asset_id": m.no, "price": "0.67", "size": "20", "side": "SELL"}]
+        self.assertTrue(books)
+        self.fake.push([{"event_type": "price_change", "market": m.cid,
+                         "price_changes": changes}], number_style="number")
+        self.wait_listed(m, "0.33", "0.35")
+
     def test_malformed_and_html_rest_answers(self):
         m = self.m["a"]
         seq = self.fake.last_seq()
@@ -186,3 +228,43 @@ class RobustnessTest(FeedCase):
         self.assertIsNotNone(self.api.market(m.cid), "known markets are kept")
         self.fake.move(m, "0.44", "0.46")
         self.wait_listed(m, "0.44", "0.46")
+
+
+class ShardingTest(FeedCase):
+    """tokens_per_connection = 2: eight tokens on four connections."""
+    MARKETS = {"a": dict(bid="0.53", ask="0.54"), "b": dict(bid="0.20", ask="0.25"),
+               "c": dict(bid="0.70", ask="0.72")}
+    SETTINGS = {"tokens_per_connection": "2"}
+
+    def test_sharded_connections(self):
+        h = self.eventually(lambda: (lambda h: h if h and len(h["connections"]) == 4 and all(
+            c["state"] == "subscribed" for c in h["connections"]) else None)(
+            self.daemon.health()), 10, "four subscribed connections in the health report")
+        self.assertTrue(all(c["tokens"] <= 2 for c in h["connections"]), h["connections"])
+        conns = [c for c in self.fake.ws_conns() if c["assets_ids"]]
+        self.assertEqual(len(conns), 4, conns)
+        held = [t for c in conns for t in c["assets_ids"]]
+        self.assertEqual(sorted(held), sorted(t for m in self.all_markets()
+                                              for t in (m.yes, m.no)), "each token once")
+        for label, (bid, ask) in (("a", ("0.50", "0.52")), ("b", ("0.22", "0.23")),
+                                  ("c", ("0.60", "0.65"))):
+            self.fake.move(self.m[label], bid, ask)
+        for label, (bid, ask) in (("a", ("0.50", "0.52")), ("b", ("0.22", "0.23")),
+                                  ("c", ("0.60", "0.65"))):
+            self.wait_listed(self.m[label], bid, ask)
+        # one frozen shard is replaced; the others stay
+        m = self.m["b"]
+        victim = [c for c in conns if m.yes in c["assets_ids"]][0]
+        seq = self.fake.last_seq()
+        self.fake.fault({"kind": "ws_freeze", "conns": [victim["id"]]})
+        self.fake.ctl("POST", "/book/" + m.yes, {"bids": [["0.10", "100"]],
+                                                 "asks": [["0.12", "100"]], "emit": False})
+        self.wait_log(lambda e: e.get("event") == "close" and e.get("conn") == victim["id"], 10,
+                      "the frozen shard closed", since=seq)
+        self.wait_log(lambda e: e.get("event") == "subscribe" and m.yes in e["assets_ids"], 10,
+                      "its tokens subscribed again", since=seq)
+        closed = {e["conn"] for e in self.fake.ws_log(seq, "close")}
+        self.assertEqual(closed, {victim["id"]}, "only the frozen shard was replaced")
+        self.eventually(lambda: (lambda o: o and (D(o["best_bid"]), D(o["best_ask"]))
+                                 == (D("0.10"), D("0.12")))(self.api.outcome(m.cid, m.yes)),
+                        10, "the frozen shard's book re-read")
