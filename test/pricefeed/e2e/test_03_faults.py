@@ -231,10 +231,19 @@ class RobustnessTest(FeedCase):
 
 
 class ShardingTest(FeedCase):
-    """tokens_per_connection = 2: eight tokens on four connections."""
+    """tokens_per_connection = 2: eight tokens on four connections; and the
+    gamma_query filter reaches Gamma."""
     MARKETS = {"a": dict(bid="0.53", ask="0.54"), "b": dict(bid="0.20", ask="0.25"),
                "c": dict(bid="0.70", ask="0.72")}
-    SETTINGS = {"tokens_per_connection": "2"}
+    SETTINGS = {"tokens_per_connection": "2",
+                "gamma_query": "tag_id=100381&liquidity_num_min=1000"}
+
+    def test_gamma_query_sent(self):
+        reqs = self.fake.requests(0, "/markets/keyset")
+        self.assertTrue(reqs)
+        for r in reqs:
+            self.assertEqual((r["query"].get("tag_id"), r["query"].get("liquidity_num_min")),
+                             (["100381"], ["1000"]), r)
 
     def test_sharded_connections(self):
         h = self.eventually(lambda: (lambda h: h if h and len(h["connections"]) == 4 and all(
