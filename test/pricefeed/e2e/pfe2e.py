@@ -12,7 +12,6 @@ deadline and fails with the daemon's stderr tail and health file.
 """
 
 import atexit
-import base64
 import decimal
 import itertools
 import json
@@ -844,7 +843,3 @@ def keyset_first_pages(fake, since=0):
     return [e for e in fake.requests(since, "/markets/keyset")
             if "after_cursor" not in (e.get("query") or {})]
 
-
-def b64url_id(cursor):
-    pad = "=" * (-len(cursor) % 4)
-    return json.loads(base64.urlsafe_b64decode(cursor + pad))
