@@ -119,7 +119,8 @@ static int pp_signin_redeem(pp_req_t *rq)
         return pp_signin_page(rq, 403, "Sign-in refused",
                               "This sign-in form was sent from another site.", NULL);
     }
-    if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) {
+    if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
+        (ctype[33] != '\0' && ctype[33] != ';' && ctype[33] != ' ')) {
         return pp_signin_page(rq, 400, "Sign-in refused",
                               "Open the sign-in link from your email and press Sign in.", NULL);
     }

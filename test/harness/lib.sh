@@ -364,7 +364,8 @@ pp__keygen() {
 # Writes DIR/tenants.conf (tenants demo, other and the disabled pending) with
 # the keys in KEYS_ENV (default DIR/keys.env), generating and saving them when
 # that file does not exist yet. Exports DEMO_KEY DEMO_READONLY_KEY OTHER_KEY
-# PENDING_KEY and PP_TENANTS_CONF.
+# PENDING_KEY and PP_TENANTS_CONF. The redirect allowlists are what
+# test/integration/it_login.c attacks and relies on: keep them in step.
 pp_tenants_conf() {
     local dir="${1:?usage: pp_tenants_conf DIR [KEYS_ENV]}"
     mkdir -p "$dir" || return 1
@@ -416,9 +417,12 @@ pp_tenants_conf() {
     PolyPartnerTenantKey $DEMO_KEY_HASH $PP_FULL_PERMS orders:write
     PolyPartnerTenantKey $DEMO_READONLY_KEY_HASH accounts:read
     PolyPartnerTenantRedirectAllow https://demo.example.com/
+    PolyPartnerTenantRedirectAllow https://firm.example.com/app
+    PolyPartnerTenantRedirectAllow http://127.0.0.1:18080/dev/
 </PolyPartnerTenant>
 <PolyPartnerTenant other>
     PolyPartnerTenantKey $OTHER_KEY_HASH $PP_FULL_PERMS
+    PolyPartnerTenantRedirectAllow https://other.example.com/
 </PolyPartnerTenant>
 <PolyPartnerTenant pending>
     PolyPartnerTenantEnabled Off
