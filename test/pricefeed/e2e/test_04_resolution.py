@@ -3,8 +3,6 @@ stops trading but is not settled; a resolved one is settled exactly once
 (YES 1.00 / NO 0.00, void 0.50 each), with and without the WebSocket
 market_resolved event."""
 
-import unittest
-
 from pfe2e import D, FeedCase, keyset_first_pages, sql
 
 
@@ -117,12 +115,6 @@ class ResolutionTest(ResolutionCase):
         self.assertEqual(self.api.balance(a_yes), D("946.00"))
         self.assertEqual((settlements(a_yes), settlements(a_no)), (0, 1))
 
-    # DEFECT (daemon): on a market_resolved event for a streamed market the
-    # daemon asks only Gamma (pf_check_missing); Gamma still says open, so the
-    # market is untracked ("no longer tradable (not listed)"), re-tracked by
-    # the next discovery, and the CLOB's single winner is never read: no
-    # settlement until Gamma shows it closed, and it stays listed meanwhile.
-    @unittest.expectedFailure
     def test_resolved_on_clob_with_event_while_gamma_lags(self):
         # the CLOB names the winner and the event arrives; Gamma still lists
         # the market as open
@@ -131,6 +123,9 @@ class ResolutionTest(ResolutionCase):
         self.fake.market(m.cid, {"action": "resolve", "outcome": "YES", "update_gamma": False})
         self.wait_balance(a_yes, "1046.00", timeout=10)
         self.assertEqual(self.api.balance(a_no), D("953.00"))
+        self.assertIsNone(self.api.market(m.cid), "a resolved market is not listed")
+        status, body = self.api.order(a_yes, m.yes, "BUY", "market", "5")
+        self.assertEqual((status, body.get("error")), (400, "MARKET_CLOSED"), body)
         self.assert_stays([a_yes, a_no], ["1046.00", "953.00"], "Gamma still says open")
 
     def test_resolved_void_pays_half(self):

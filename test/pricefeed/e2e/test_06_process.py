@@ -43,11 +43,6 @@ class ShutdownTest(FeedCase):
                          "the batch pending at SIGTERM was written\n" + d.diag())
         self.assertEqual(advisory_lock_holders(self.lock_key), 0, "the lock is released")
 
-    # DEFECT (daemon): the health report is written by the writer thread only
-    # when it wakes up; with batch_interval_ms above 1000 and nothing to write
-    # it is rewritten every batch_interval_ms instead of every second
-    # (docs/pricefeed.md: "rewrites that file atomically every second").
-    @unittest.expectedFailure
     def test_health_file_rewritten_every_second(self):
         # nothing changes (the ticker paused) and batches are 5 s apart: the
         # health report is still rewritten every second
