@@ -99,6 +99,10 @@ static size_t pf_on_header(char *buf, size_t size, size_t nmemb, void *ud)
     if (n > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
         size_t len = n - 12;
         const char *v = buf + 12;
+        while (len && (*v == ' ' || *v == '\t')) {
+            v++;
+            len--;
+        }
         if (len >= sizeof(r->retry_after)) len = sizeof(r->retry_after) - 1;
         memcpy(r->retry_after, v, len);
         r->retry_after[len] = '\0';
