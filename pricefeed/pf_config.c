@@ -53,7 +53,7 @@ void pf_config_defaults(pf_config_t *c)
     c->clob_url = "https://clob.polymarket.com";
     c->ws_url = "wss://ws-subscriptions-clob.polymarket.com/ws/market";
     c->lock_key = 7170616;
-    c->batch_size = 500;
+    c->batch_size = 200;
     c->batch_interval_ms = 100;
     c->depth_levels = 10;
     c->tokens_per_connection = 500;

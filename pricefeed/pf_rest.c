@@ -280,31 +280,37 @@ static void pf_untrack_books(pf_rest_t *r, pf_mkt_t *k)
     pthread_mutex_unlock(&r->f->lock);
 }
 
-/* Publishes the tracked tokens to the stream thread (sorted, so shards stay
- * stable across runs). */
-static int pf_cmp_str(const void *a, const void *b)
+/* Publishes the tracked tokens to the stream thread: ordered by market, the
+ * two outcomes of a market side by side, so they share a connection (the
+ * channel sends a market's price_change to every connection holding either
+ * token) and shards stay stable across runs. */
+static int pf_cmp_mkt(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp((*(pf_mkt_t *const *)a)->condition_id, (*(pf_mkt_t *const *)b)->condition_id);
 }
 
 static void pf_publish(pf_rest_t *r)
 {
     apr_hash_index_t *hi;
     pf_strlist_t l = {0};
-    int tracked = 0, pending = 0;
+    pf_mkt_t **v;
+    int tracked = 0, pending = 0, i;
 
+    v = apr_palloc(r->scratch, (apr_size_t)(apr_hash_count(r->markets) + 1) * sizeof(*v));
     for (hi = apr_hash_first(r->scratch, r->markets); hi; hi = apr_hash_next(hi)) {
         pf_mkt_t *k = apr_hash_this_val(hi);
         if (k->state == PF_MKT_TRACKED) {
-            pf_strlist_push(&l, k->tokens[0]);
-            pf_strlist_push(&l, k->tokens[1]);
-            tracked++;
+            v[tracked++] = k;
         }
         else if (k->state == PF_MKT_CLOSED) {
             pending++;
         }
     }
-    qsort(l.v, (size_t)l.n, sizeof(char *), pf_cmp_str);
+    qsort(v, (size_t)tracked, sizeof(*v), pf_cmp_mkt);
+    for (i = 0; i < tracked; i++) {
+        pf_strlist_push(&l, v[i]->tokens[0]);
+        pf_strlist_push(&l, v[i]->tokens[1]);
+    }
     pthread_mutex_lock(&r->f->lock);
     pf_strlist_clear(&r->f->desired);
     pf_strlist_take(&r->f->desired, &l);

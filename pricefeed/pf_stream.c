@@ -405,6 +405,17 @@ static pf_shard_t *pf_shard_new(pf_stream_t *st)
     return s;
 }
 
+/* The desired list holds each market's two tokens side by side: a shard
+ * takes tokens in pairs (an odd limit leaves one place empty), so a market
+ * is never split over two connections. */
+static int pf_shard_has_room(const pf_shard_t *s, int cap)
+{
+    if (cap < 2) {
+        return s->tokens.n < cap;
+    }
+    return s->tokens.n < cap - 1 || (s->tokens.n < cap && s->tokens.n % 2);
+}
+
 /* Applies the REST thread's latest token set: removals first (freeing room),
  * then additions into the emptiest shards. */
 static void pf_apply_desired(pf_stream_t *st)
@@ -474,7 +485,7 @@ static void pf_apply_desired(pf_stream_t *st)
         }
         for (k = 0; k < st->n_shards; k++) {
             pf_shard_t *s = st->shards[k];
-            if (s->state != PF_CONN_CLOSING && s->tokens.n < st->cfg->tokens_per_connection &&
+            if (s->state != PF_CONN_CLOSING && pf_shard_has_room(s, st->cfg->tokens_per_connection) &&
                 (!best || s->tokens.n < best->tokens.n)) {
                 best = s;
             }
@@ -482,7 +493,7 @@ static void pf_apply_desired(pf_stream_t *st)
         if (!best) {
             best = pf_shard_new(st);
         }
-        for (; i < want.n && best->tokens.n < st->cfg->tokens_per_connection; i++) {
+        for (; i < want.n && pf_shard_has_room(best, st->cfg->tokens_per_connection); i++) {
             if (apr_hash_get(st->where, want.v[i], APR_HASH_KEY_STRING)) continue;
             pf_strlist_push(&best->tokens, want.v[i]);
             apr_hash_set(st->where, best->tokens.v[best->tokens.n - 1], APR_HASH_KEY_STRING, best);
@@ -504,8 +515,9 @@ static void pf_apply_desired(pf_stream_t *st)
     free(want.v);
 }
 
-/* Tokens on healthy connections whose price is current: confirmed in the
- * database so quiet markets do not go stale. */
+/* Quiet tokens on healthy connections: their price is current, so it is
+ * confirmed in the database (quiet markets must not go stale). Tokens with
+ * an event within touch_interval were written by a batch anyway. */
 static void pf_touch(pf_stream_t *st, int64_t now)
 {
     pf_job_t *j;
@@ -533,6 +545,7 @@ static void pf_touch(pf_stream_t *st, int64_t now)
             if (!b) continue;
             pf_book_quote(b, &q);
             if (!q.has_snapshot && !(q.known & PF_DIRTY_BEST)) continue;
+            if (now - q.updated_ms < st->cfg->touch_ms) continue;
             p += sprintf(p, "%s\"%s\"", n ? "," : "", s->tokens.v[k]);
             n++;
         }
