@@ -1,0 +1,521 @@
+#!/usr/bin/python3
+"""Measurement helper of bench/pricefeed (standard library only).
+
+  wait-ready  poll the daemon's health file (and the database through psql)
+              until every token is tracked and subscribed and the initial
+              dump is written
+  measure     sample the health report, /proc CPU times, the fake server's
+              control API and pg_stat_statements at the start and the end of
+              a fixed window; print the summary and write it as JSON
+
+Rates come from the health report's counters; the window is timed by the
+health file's own mtime (it is rewritten atomically, so its mtime is the time
+the counters were taken), not by when this script happened to read it.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    sys.stderr.write("bench/pricefeed: %s\n" % msg)
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------
+# health file
+
+def read_health(path):
+    """(mtime_ns, report) or (None, None) while the file is missing or torn."""
+    try:
+        st = os.stat(path)
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        # the rename may have happened between stat and open: re-stat
+        if os.stat(path).st_mtime_ns != st.st_mtime_ns:
+            return None, None
+        return st.st_mtime_ns, doc
+    except (OSError, ValueError):
+        return None, None
+
+
+def next_health(path, after_ns, timeout=10.0):
+    """Waits for a report written after after_ns; returns (mtime_ns, report)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        m, doc = read_health(path)
+        if m is not None and (after_ns is None or m > after_ns):
+            return m, doc
+        time.sleep(0.02)
+    raise SystemExit("bench/pricefeed: the health file %s was not rewritten for %.0f s"
+                     % (path, timeout))
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+# ---------------------------------------------------------------------------
+# /proc CPU accounting
+
+def proc_stat(pid):
+    """(utime+stime, cutime+cstime, ppid) in clock ticks, or None."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as f:
+            s = f.read()
+    except OSError:
+        return None
+    rest = s[s.rindex(")") + 2:].split()
+    # rest[0] is field 3 (state): ppid is field 4, utime..cstime fields 14..17
+    return int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14]), int(rest[1])
+
+
+def tree_ticks(root):
+    """CPU ticks of root and all its descendants, live or reaped (cutime)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = proc_stat(int(d))
+            if st:
+                children.setdefault(st[2], []).append(int(d))
+    total, todo = 0, [root]
+    first = True
+    while todo:
+        pid = todo.pop()
+        st = proc_stat(pid)
+        if st is None:
+            continue
+        total += st[0]
+        if first:               # reaped children of the root; grandchildren are
+            total += st[1]      # counted once through their live parents only
+            first = False
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def machine_ticks():
+    with open("/proc/stat", encoding="ascii") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return sum(v[:8]), idle
+
+
+def cpu_sample(pids):
+    s = {"t": time.monotonic(), "machine": machine_ticks()}
+    for name, pid in pids.items():
+        if name == "postgres":
+            s[name] = tree_ticks(pid)
+        else:
+            st = proc_stat(pid)
+            s[name] = st[0] if st else None
+    return s
+
+
+def cpu_report(a, b):
+    dt = b["t"] - a["t"]
+    out = {}
+    for name in a:
+        if name in ("t", "machine"):
+            continue
+        if a[name] is None or b[name] is None:
+            out[name] = None
+        else:
+            out[name] = round(100.0 * (b[name] - a[name]) / CLK_TCK / dt, 1)
+    tot = b["machine"][0] - a["machine"][0]
+    idle = b["machine"][1] - a["machine"][1]
+    ncpu = os.cpu_count() or 1
+    busy = 100.0 * ncpu * (tot - idle) / tot if tot else 0.0
+    out["machine_busy"] = round(busy, 1)
+    out["machine_capacity"] = 100 * ncpu
+    ours = sum(v for k, v in out.items() if k in a and v is not None)
+    out["others"] = round(max(0.0, busy - ours), 1)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# fake server control API
+
+def get_json(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.load(r)
+
+
+def fake_sample(control):
+    if not control:
+        return None
+    try:
+        ws = get_json(control + "/ws")
+        rp = get_json(control + "/replay")
+    except (OSError, ValueError) as e:
+        log("fake server control API: %s" % e)
+        return None
+    conns = ws if isinstance(ws, list) else ws.get("connections", ws.get("conns", []))
+    frames = dropped = queued = 0
+    for c in conns:
+        frames += int(c.get("frames_sent", 0))
+        dropped += int(c.get("frames_dropped", 0))
+        queued += int(c.get("queued", 0))
+    steps = sum(int(v) for v in (rp.get("steps") or {}).values())
+    return {"t": time.monotonic(), "frames_sent": frames, "frames_dropped": dropped,
+            "queued": queued, "connections": len(conns), "steps": steps,
+            "speed": rp.get("speed")}
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL through psql
+
+def psql(cmd, sql):
+    r = subprocess.run(cmd + ["-tAX", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr.strip())
+    return r.stdout
+
+
+PGSS_TOP = """
+SELECT coalesce(json_agg(s), '[]') FROM (
+  SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, toplevel, calls,
+         round(total_exec_time::numeric, 1) AS total_ms,
+         round(mean_exec_time::numeric, 3) AS mean_ms,
+         round(max_exec_time::numeric, 1) AS max_ms, rows
+  FROM pg_stat_statements
+  WHERE query NOT ILIKE '%pg_stat_statements%'
+  ORDER BY total_exec_time DESC LIMIT 12) s
+"""
+
+
+# ---------------------------------------------------------------------------
+# latency histogram
+
+def hist_diff(a, b):
+    la, lb = a.get("latency_ms") or {}, b.get("latency_ms") or {}
+    bounds = lb.get("bounds") or []
+    ca, cb = la.get("counts") or [], lb.get("counts") or []
+    if la.get("bounds") != bounds or len(cb) != len(bounds) + 1:
+        return bounds, None
+    if len(ca) != len(cb):
+        ca = [0] * len(cb)
+    return bounds, [y - x for x, y in zip(ca, cb)]
+
+
+def percentile(bounds, counts, q):
+    """(bucket upper bound or None for the overflow bucket, linear estimate)."""
+    total = sum(counts)
+    if total <= 0:
+        return None, None
+    target = q * total
+    cum = 0
+    for i, c in enumerate(counts):
+        if c <= 0:
+            continue
+        if cum + c >= target:
+            lower = bounds[i - 1] if i > 0 else 0
+            if i >= len(bounds):
+                return None, float(lower)
+            upper = bounds[i]
+            return upper, lower + (upper - lower) * (target - cum) / c
+        cum += c
+    return None, float(bounds[-1]) if bounds else None
+
+
+def latency_summary(bounds, counts, aim_ms):
+    if counts is None:
+        return {"error": "the two reports have different histogram bounds"}
+    total = sum(counts)
+    out = {"samples": total, "bounds_ms": bounds, "counts": counts}
+    for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99)):
+        up, est = percentile(bounds, counts, q)
+        out[name + "_le_ms"] = up          # None: above the last bound
+        out[name + "_est_ms"] = None if est is None else round(est, 1)
+    hi = max((i for i, c in enumerate(counts) if c > 0), default=None)
+    if hi is None:
+        out["max_le_ms"] = None
+    else:
+        out["max_le_ms"] = bounds[hi] if hi < len(bounds) else None
+        out["max_above_ms"] = bounds[hi - 1] if hi > 0 else 0
+    ok = [i for i, b in enumerate(bounds) if b <= aim_ms]
+    if ok and total:
+        k = ok[-1]
+        out["within_ms"] = bounds[k]
+        out["share_within"] = round(sum(counts[:k + 1]) / total, 5)
+    return out
+
+
+def fmt_pct(lat, name):
+    up, est = lat.get(name + "_le_ms"), lat.get(name + "_est_ms")
+    if est is None:
+        return "n/a"
+    if up is None:
+        return "> %g ms (above the last bucket)" % est
+    return "%.1f ms (bucket <= %g)" % (est, up)
+
+
+# ---------------------------------------------------------------------------
+# commands
+
+def cmd_wait_ready(a):
+    cmd = json.loads(a.psql) if a.psql else None
+    end = time.monotonic() + a.timeout
+    last_msg, last_print = "", 0.0
+    while time.monotonic() < end:
+        if a.daemon_pid and not alive(a.daemon_pid):
+            log("the daemon exited while starting")
+            return 1
+        _, h = read_health(a.health)
+        msg = "no health report yet"
+        if h:
+            conns = h.get("connections") or []
+            subscribed = sum(1 for c in conns if c.get("state") == "subscribed")
+            written = (h.get("counters") or {}).get("tokens_written", 0)
+            msg = ("role %s, db %s, %s/%d tokens tracked, %d/%d connections subscribed, "
+                   "%s token rows written" % (h.get("role"), h.get("database"),
+                                              h.get("tokens_tracked"), a.tokens, subscribed,
+                                              len(conns), written))
+            if (h.get("role") == "active" and (h.get("tokens_tracked") or 0) >= a.tokens
+                    and conns and subscribed == len(conns)):
+                priced = None
+                if cmd:
+                    try:
+                        priced = int(psql(cmd, "SELECT count(*) FROM market_tokens "
+                                               "WHERE updated_at IS NOT NULL").strip())
+                    except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+                        log("readiness query failed (%s); using the counters" % e)
+                        cmd = None
+                if priced is None:
+                    priced = written
+                msg += ", %d tokens priced in the database" % priced
+                if priced >= a.tokens:
+                    log("ready: " + msg)
+                    return 0
+        now = time.monotonic()
+        if msg != last_msg and now - last_print > 2.0:
+            log("waiting: " + msg)
+            last_msg, last_print = msg, now
+        time.sleep(0.25)
+    log("not ready after %.0f s: %s" % (a.timeout, last_msg))
+    return 1
+
+
+COUNTERS = ("frames", "events", "level_updates", "tokens_written", "batches", "fills",
+            "write_failures", "snapshots", "rest_errors", "rate_limited", "reconnects",
+            "touches", "discoveries")
+
+
+def cmd_measure(a):
+    pids = {}
+    for spec in a.pid:
+        name, _, pid = spec.partition("=")
+        pids[name] = int(pid)
+    cmd = json.loads(a.psql) if a.psql else None
+    if cmd and a.pgss:
+        try:
+            psql(cmd, "SELECT pg_stat_statements_reset()")
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            log("pg_stat_statements: %s" % e)
+            a.pgss = False
+
+    m0, h0 = next_health(a.health, read_health(a.health)[0])
+    cpu0 = cpu_sample(pids)
+    fake0 = fake_sample(a.control)
+    log("measuring for %d s ..." % a.duration)
+    series = []
+    prev_m, prev_h = m0, h0
+    deadline = m0 + int(a.duration * 1e9)
+    m1, h1 = m0, h0
+    while True:
+        if "daemon" in pids and not alive(pids["daemon"]):
+            raise SystemExit("bench/pricefeed: the daemon exited during the measurement")
+        m, h = next_health(a.health, prev_m)
+        dt = (m - prev_m) / 1e9
+        pc, cc = prev_h.get("counters") or {}, h.get("counters") or {}
+        point = {"t_s": round((m - m0) / 1e9, 2)}
+        for k in ("events", "level_updates", "tokens_written", "batches"):
+            point[k + "_per_s"] = round((cc.get(k, 0) - pc.get(k, 0)) / dt, 1) if dt > 0 else None
+        series.append(point)
+        if a.verbose:
+            log("  t=%5.1fs  %8.0f level updates/s  %7.0f events/s  %7.0f rows/s  %5.1f batches/s"
+                % (point["t_s"], point["level_updates_per_s"] or 0, point["events_per_s"] or 0,
+                   point["tokens_written_per_s"] or 0, point["batches_per_s"] or 0))
+        prev_m, prev_h = m, h
+        if m >= deadline - int(0.5e9):
+            m1, h1 = m, h
+            break
+    cpu1 = cpu_sample(pids)
+    fake1 = fake_sample(a.control)
+    pgss = None
+    if cmd and a.pgss:
+        try:
+            pgss = json.loads(psql(cmd, PGSS_TOP))
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            log("pg_stat_statements: %s" % e)
+    db = None
+    if cmd:
+        try:
+            db = json.loads(psql(cmd, """SELECT json_build_object(
+                'tokens', count(*),
+                'priced', count(*) FILTER (WHERE updated_at IS NOT NULL),
+                'updated_last_5s', count(*) FILTER (WHERE updated_at > now() - interval '5 s'))
+                FROM market_tokens"""))
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            log("database check: %s" % e)
+
+    el = (m1 - m0) / 1e9
+    c0, c1 = h0.get("counters") or {}, h1.get("counters") or {}
+    delta = {k: c1.get(k, 0) - c0.get(k, 0) for k in COUNTERS if k in c1}
+    rates = {k + "_per_s": round(v / el, 1) for k, v in delta.items()}
+    bounds, counts = hist_diff(h0, h1)
+    lat = latency_summary(bounds, counts, a.aim_p99_ms)
+    cpu = cpu_report(cpu0, cpu1)
+    fake = None
+    if fake0 and fake1:
+        fdt = fake1["t"] - fake0["t"]
+        fake = {"frames_sent_per_s": round((fake1["frames_sent"] - fake0["frames_sent"]) / fdt, 1),
+                "steps_per_s": round((fake1["steps"] - fake0["steps"]) / fdt, 1),
+                "frames_dropped": fake1["frames_dropped"] - fake0["frames_dropped"],
+                "queued_start": fake0["queued"], "queued_end": fake1["queued"],
+                "connections": fake1["connections"], "speed": fake1["speed"]}
+    per_s = [p["level_updates_per_s"] for p in series if p["level_updates_per_s"] is not None]
+    conns = h1.get("connections") or []
+    result = {
+        "benchmark": "pricefeed",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()},
+        "config": json.loads(a.config) if a.config else {},
+        "window_s": round(el, 3),
+        "tokens_tracked": h1.get("tokens_tracked"),
+        "markets_tracked": h1.get("markets_tracked"),
+        "connections": {"count": len(conns),
+                        "subscribed": sum(1 for c in conns if c.get("state") == "subscribed")},
+        "counters_delta": delta,
+        "rates": rates,
+        "level_updates_per_s_min_1s": min(per_s) if per_s else None,
+        "level_updates_per_s_max_1s": max(per_s) if per_s else None,
+        "tokens_per_batch": round(delta["tokens_written"] / delta["batches"], 1)
+        if delta.get("batches") else None,
+        "latency_ms": lat,
+        "cpu_percent": cpu,
+        "fake_server": fake,
+        "database": db,
+        "pg_stat_statements": pgss,
+        "series": series,
+    }
+    aim = a.aim_updates
+    p99 = lat.get("p99_le_ms")
+    result["aim"] = {"level_updates_per_s": aim, "p99_ms": a.aim_p99_ms,
+                     "throughput_met": rates.get("level_updates_per_s", 0) >= aim,
+                     "p99_met": p99 is not None and p99 <= a.aim_p99_ms}
+    print_summary(result)
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    tmp = a.out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, a.out)
+    log("wrote %s" % a.out)
+    return 0
+
+
+def print_summary(r):
+    rt, d, lat, cpu, fk = r["rates"], r["counters_delta"], r["latency_ms"], r["cpu_percent"], \
+        r["fake_server"]
+    cfg = r["config"]
+    w = sys.stdout.write
+    w("\n==================== bench/pricefeed summary ====================\n")
+    w("setup        %s markets / %s tokens tracked, %d/%d WS connections subscribed\n"
+      % (r["markets_tracked"], r["tokens_tracked"], r["connections"]["subscribed"],
+         r["connections"]["count"]))
+    w("             speed %s, batch_size %s, batch_interval_ms %s, batch_frames %s\n"
+      % (cfg.get("speed"), cfg.get("batch_size"), cfg.get("batch_interval_ms"),
+         cfg.get("batch_frames")))
+    w("window       %.1f s (health report counters; machine load avg %.2f)\n"
+      % (r["window_s"], r["machine"]["loadavg"][0]))
+    w("applied      %10.0f level updates/s   (price_change entries applied to books;"
+      " 1 s min/max %s/%s)\n" % (rt.get("level_updates_per_s", 0),
+                                  r["level_updates_per_s_min_1s"], r["level_updates_per_s_max_1s"]))
+    w("             %10.0f events/s          (%s frames/s received)\n"
+      % (rt.get("events_per_s", 0), rt.get("frames_per_s")))
+    w("written      %10.0f token rows/s      in %.1f batches/s (%s rows per batch)\n"
+      % (rt.get("tokens_written_per_s", 0), rt.get("batches_per_s", 0), r["tokens_per_batch"]))
+    w("faults       write_failures %s, reconnects %s, rest_errors %s, rate_limited %s\n"
+      % (d.get("write_failures"), d.get("reconnects"), d.get("rest_errors"),
+         d.get("rate_limited")))
+    if fk:
+        w("fake server  %10.0f frames/s sent, %.0f market steps/s (speed %s); send queue %d -> %d"
+          " frames, %d dropped\n" % (fk["frames_sent_per_s"], fk["steps_per_s"], fk["speed"],
+                                     fk["queued_start"], fk["queued_end"], fk["frames_dropped"]))
+    if "samples" in lat:
+        w("commit delay %d rows sampled (event timestamp -> batch commit)\n" % lat["samples"])
+        for name in ("p50", "p90", "p99"):
+            w("             %s %s\n" % (name, fmt_pct(lat, name)))
+        if lat.get("max_le_ms") is not None:
+            w("             max <= %g ms (bucket above %g)\n" % (lat["max_le_ms"],
+                                                                lat["max_above_ms"]))
+        elif lat.get("samples"):
+            w("             max > %g ms (overflow bucket)\n" % lat.get("max_above_ms", 0))
+        if "share_within" in lat:
+            w("             %.2f%% of rows within %g ms\n" % (100 * lat["share_within"],
+                                                            lat["within_ms"]))
+    else:
+        w("commit delay %s\n" % lat.get("error"))
+    w("CPU          daemon %s%%, fake server %s%%, PostgreSQL %s%%, others %s%%;"
+      " machine %s%% of %s%%\n" % (cpu.get("daemon"), cpu.get("fake"), cpu.get("postgres"),
+                                   cpu.get("others"), cpu.get("machine_busy"),
+                                   cpu.get("machine_capacity")))
+    if r["database"]:
+        w("database     %(priced)s/%(tokens)s tokens priced, %(updated_last_5s)s updated in the"
+          " last 5 s\n" % r["database"])
+    aim = r["aim"]
+    w("aim          >= %d level updates/s: %s; p99 <= %d ms: %s\n"
+      % (aim["level_updates_per_s"], "met" if aim["throughput_met"] else "NOT met",
+         aim["p99_ms"], "met" if aim["p99_met"] else "NOT met"))
+    if r["pg_stat_statements"]:
+        w("pg_stat_statements over the window (top by total time):\n")
+        w("  %8s %10s %9s %9s  %s\n" % ("calls", "total ms", "mean ms", "max ms", "query"))
+        for s in r["pg_stat_statements"][:8]:
+            w("  %8d %10.1f %9.3f %9.1f  %s%s\n" % (s["calls"], s["total_ms"], s["mean_ms"],
+                                                    s["max_ms"], "" if s["toplevel"] else "  ",
+                                                    s["query"][:90]))
+    w("=================================================================\n")
+    sys.stdout.flush()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("wait-ready")
+    w.add_argument("--health", required=True)
+    w.add_argument("--tokens", type=int, required=True)
+    w.add_argument("--timeout", type=float, default=180)
+    w.add_argument("--daemon-pid", type=int)
+    w.add_argument("--psql", help="psql command line as a JSON array")
+    m = sub.add_parser("measure")
+    m.add_argument("--health", required=True)
+    m.add_argument("--duration", type=int, default=30)
+    m.add_argument("--pid", action="append", default=[], help="name=pid (postgres: the postmaster)")
+    m.add_argument("--control", help="the fake server's control URL")
+    m.add_argument("--psql", help="psql command line as a JSON array")
+    m.add_argument("--pgss", action="store_true", help="reset and read pg_stat_statements")
+    m.add_argument("--config", help="JSON object recorded as the run's configuration")
+    m.add_argument("--aim-updates", type=int, default=20000)
+    m.add_argument("--aim-p99-ms", type=int, default=250)
+    m.add_argument("--out", required=True)
+    m.add_argument("--verbose", action="store_true", help="print one line per health report")
+    a = p.parse_args()
+    return cmd_wait_ready(a) if a.cmd == "wait-ready" else cmd_measure(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
