@@ -22,6 +22,7 @@ Suite *pf_gamma_suite(void);
 Suite *pf_book_suite(void);
 Suite *pf_ws_suite(void);
 Suite *pf_batch_suite(void);
+Suite *pf_daemon_core_suite(void);
 
 /* ---- helpers shared by the test files (declared again where used) -------- */
 
@@ -169,6 +170,7 @@ int main(int argc, const char *const *argv)
     srunner_add_suite(sr, pf_book_suite());
     srunner_add_suite(sr, pf_ws_suite());
     srunner_add_suite(sr, pf_batch_suite());
+    srunner_add_suite(sr, pf_daemon_core_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
