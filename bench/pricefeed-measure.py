@@ -174,6 +174,41 @@ def fake_sample(control):
             "speed": rp.get("speed")}
 
 
+def split_markets(control, gamma):
+    """How many markets have their two tokens on different WebSocket connections.
+
+    The fake server (like Polymarket) sends a market's price_change, which has
+    entries for both tokens, to every connection subscribed to either token,
+    so a split market's level updates reach the daemon (and are applied and
+    counted) twice."""
+    if not control or not gamma:
+        return None
+    try:
+        ws = get_json(control + "/ws")
+        where = {}
+        for c in ws.get("connections", []):
+            for a in c.get("assets_ids", []):
+                where[a] = c["id"]
+        total = split = 0
+        after = None
+        while True:
+            url = gamma + "/markets/keyset?limit=500" + ("&after_cursor=" + after if after else "")
+            page = get_json(url)
+            for m in page.get("markets", []):
+                toks = json.loads(m.get("clobTokenIds") or "[]")
+                if len(toks) == 2 and toks[0] in where and toks[1] in where:
+                    total += 1
+                    split += where[toks[0]] != where[toks[1]]
+            after = page.get("next_cursor")
+            if not after:
+                break
+    except (OSError, ValueError, KeyError) as e:
+        log("cannot map tokens to connections: %s" % e)
+        return None
+    return {"markets": total, "split": split,
+            "fanout": round(1 + split / total, 4) if total else None}
+
+
 # ---------------------------------------------------------------------------
 # PostgreSQL through psql
 
@@ -327,6 +362,7 @@ def cmd_measure(a):
             log("pg_stat_statements: %s" % e)
             a.pgss = False
 
+    split = split_markets(a.control, a.gamma)
     m0, h0 = next_health(a.health, read_health(a.health)[0])
     cpu0 = cpu_sample(pids)
     fake0 = fake_sample(a.control)
@@ -387,6 +423,10 @@ def cmd_measure(a):
                 "frames_dropped": fake1["frames_dropped"] - fake0["frames_dropped"],
                 "queued_start": fake0["queued"], "queued_end": fake1["queued"],
                 "connections": fake1["connections"], "speed": fake1["speed"]}
+    if split and split["fanout"]:
+        # every split market's price_change is received twice; other events once
+        split["distinct_level_updates_per_s_est"] = round(
+            rates.get("level_updates_per_s", 0) / split["fanout"], 1)
     per_s = [p["level_updates_per_s"] for p in series if p["level_updates_per_s"] is not None]
     conns = h1.get("connections") or []
     result = {
@@ -408,6 +448,7 @@ def cmd_measure(a):
         "latency_ms": lat,
         "cpu_percent": cpu,
         "fake_server": fake,
+        "markets_split_over_connections": split,
         "database": db,
         "pg_stat_statements": pgss,
         "series": series,
@@ -445,6 +486,12 @@ def print_summary(r):
     w("applied      %10.0f level updates/s   (price_change entries applied to books;"
       " 1 s min/max %s/%s)\n" % (rt.get("level_updates_per_s", 0),
                                   r["level_updates_per_s_min_1s"], r["level_updates_per_s_max_1s"]))
+    sp = r["markets_split_over_connections"]
+    if sp and sp.get("distinct_level_updates_per_s_est") is not None:
+        w("             %10.0f distinct level updates/s (estimate: %d of %d markets have their"
+          " tokens on two\n                connections, whose price_changes arrive, are applied"
+          " and are counted twice)\n" % (sp["distinct_level_updates_per_s_est"], sp["split"],
+                                          sp["markets"]))
     w("             %10.0f events/s          (%s frames/s received)\n"
       % (rt.get("events_per_s", 0), rt.get("frames_per_s")))
     w("written      %10.0f token rows/s      in %.1f batches/s (%s rows per batch)\n"
@@ -506,6 +553,7 @@ def main():
     m.add_argument("--duration", type=int, default=30)
     m.add_argument("--pid", action="append", default=[], help="name=pid (postgres: the postmaster)")
     m.add_argument("--control", help="the fake server's control URL")
+    m.add_argument("--gamma", help="the fake server's Gamma URL (to map markets to connections)")
     m.add_argument("--psql", help="psql command line as a JSON array")
     m.add_argument("--pgss", action="store_true", help="reset and read pg_stat_statements")
     m.add_argument("--config", help="JSON object recorded as the run's configuration")
