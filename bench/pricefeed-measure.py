@@ -14,10 +14,12 @@ the counters were taken), not by when this script happened to read it.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -191,12 +193,15 @@ def split_markets(control, gamma):
                 where[a] = c["id"]
         total = split = 0
         after = None
+        probe = []
         while True:
             url = gamma + "/markets/keyset?limit=500" + ("&after_cursor=" + after if after else "")
             page = get_json(url)
             for m in page.get("markets", []):
                 toks = json.loads(m.get("clobTokenIds") or "[]")
                 if len(toks) == 2 and toks[0] in where and toks[1] in where:
+                    if len(probe) < 40:
+                        probe.extend(toks)
                     total += 1
                     split += where[toks[0]] != where[toks[1]]
             after = page.get("next_cursor")
@@ -206,7 +211,102 @@ def split_markets(control, gamma):
         log("cannot map tokens to connections: %s" % e)
         return None
     return {"markets": total, "split": split,
-            "fanout": round(1 + split / total, 4) if total else None}
+            "fanout": round(1 + split / total, 4) if total else None, "probe_tokens": probe}
+
+
+class Probe(threading.Thread):
+    """A second, tiny subscriber (a few tokens) that records the delay from each
+    price_change's `timestamp` to its arrival: the part of the commit delay
+    spent before the frame reaches a client (generation, the fake server's send
+    queue, the socket)."""
+
+    def __init__(self, ws_url, tokens):
+        super().__init__(daemon=True)
+        self.ws_url, self.tokens = ws_url, tokens
+        self.samples, self.recording, self.stopping = [], False, False
+        self.error, self.connected = None, threading.Event()
+
+    def run(self):
+        try:
+            asyncio.run(self.main())
+        except Exception as e:          # reported, never fatal to the benchmark
+            self.error = "%s: %s" % (type(e).__name__, e)
+            self.connected.set()
+
+    async def main(self):
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        import websockets
+        async with websockets.connect(self.ws_url, max_size=None, ping_interval=None) as ws:
+            await ws.send(json.dumps({"type": "market", "assets_ids": self.tokens,
+                                      "initial_dump": False, "custom_feature_enabled": True}))
+            self.connected.set()
+            last_ping = time.monotonic()
+            while not self.stopping:
+                if time.monotonic() - last_ping > 5:
+                    await ws.send("PING")
+                    last_ping = time.monotonic()
+                try:
+                    msg = await asyncio.wait_for(ws.recv(), 0.5)
+                except asyncio.TimeoutError:
+                    continue
+                now = time.time() * 1000.0
+                if not self.recording or not msg.startswith(("{", "[")):
+                    continue
+                obj = json.loads(msg)
+                for e in obj if isinstance(obj, list) else [obj]:
+                    if isinstance(e, dict) and e.get("event_type") == "price_change":
+                        try:
+                            self.samples.append(now - int(e["timestamp"]))
+                        except (KeyError, ValueError, TypeError):
+                            pass
+
+
+def exact_percentiles(v):
+    if not v:
+        return None
+    v = sorted(v)
+    pick = lambda q: round(v[min(len(v) - 1, int(q * len(v)))], 1)
+    return {"samples": len(v), "p50_ms": pick(0.5), "p90_ms": pick(0.9), "p99_ms": pick(0.99),
+            "max_ms": round(v[-1], 1)}
+
+
+def socket_inodes(pid):
+    out = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if t.startswith("socket:["):
+                out.add(t[8:-1])
+    except OSError:
+        pass
+    return out
+
+
+def ws_queues(ws_port, inodes):
+    """Bytes waiting in the daemon's WebSocket sockets (received, not yet read)
+    and in the fake server's (written, not yet taken by the daemon's side)."""
+    rx = tx = 0
+    try:
+        with open("/proc/net/tcp", encoding="ascii") as f:
+            next(f)
+            rows = [line.split() for line in f]
+    except OSError:
+        return None
+    daemon_ports = set()
+    for r in rows:
+        lport, rport = int(r[1].split(":")[1], 16), int(r[2].split(":")[1], 16)
+        if r[9] in inodes and rport == ws_port:
+            rx += int(r[4].split(":")[1], 16)
+            daemon_ports.add(lport)
+    for r in rows:
+        lport, rport = int(r[1].split(":")[1], 16), int(r[2].split(":")[1], 16)
+        if lport == ws_port and rport in daemon_ports:
+            tx += int(r[4].split(":")[0], 16)
+    return rx, tx
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +463,18 @@ def cmd_measure(a):
             a.pgss = False
 
     split = split_markets(a.control, a.gamma)
+    probe = None
+    if a.ws_url and split and split.get("probe_tokens"):
+        probe = Probe(a.ws_url, split.pop("probe_tokens"))
+        probe.start()
+        probe.connected.wait(10)
+        time.sleep(0.5)                  # its subscription settles before the window
+    inodes = socket_inodes(pids["daemon"]) if "daemon" in pids else set()
+    ws_port = int(a.ws_url.rsplit(":", 1)[1].split("/")[0]) if a.ws_url else None
+    queues = []
     m0, h0 = next_health(a.health, read_health(a.health)[0])
+    if probe:
+        probe.recording = True
     cpu0 = cpu_sample(pids)
     fake0 = fake_sample(a.control)
     log("measuring for %d s ..." % a.duration)
@@ -385,11 +496,18 @@ def cmd_measure(a):
             log("  t=%5.1fs  %8.0f level updates/s  %7.0f events/s  %7.0f rows/s  %5.1f batches/s"
                 % (point["t_s"], point["level_updates_per_s"] or 0, point["events_per_s"] or 0,
                    point["tokens_written_per_s"] or 0, point["batches_per_s"] or 0))
+        if ws_port:
+            q = ws_queues(ws_port, inodes)
+            if q:
+                queues.append(q)
         prev_m, prev_h = m, h
         if m >= deadline - int(0.5e9):
             m1, h1 = m, h
             break
     cpu1 = cpu_sample(pids)
+    if probe:
+        probe.recording = False
+        probe.stopping = True
     fake1 = fake_sample(a.control)
     pgss = None
     if cmd and a.pgss:
@@ -449,6 +567,13 @@ def cmd_measure(a):
         "cpu_percent": cpu,
         "fake_server": fake,
         "markets_split_over_connections": split,
+        "probe_delay_ms": (exact_percentiles(probe.samples) or {"error": probe.error})
+        if probe else None,
+        "ws_socket_queues_bytes": {
+            "daemon_unread_mean": round(sum(q[0] for q in queues) / len(queues)),
+            "daemon_unread_max": max(q[0] for q in queues),
+            "fake_unsent_mean": round(sum(q[1] for q in queues) / len(queues)),
+            "fake_unsent_max": max(q[1] for q in queues)} if queues else None,
         "database": db,
         "pg_stat_statements": pgss,
         "series": series,
@@ -503,6 +628,18 @@ def print_summary(r):
         w("fake server  %10.0f frames/s sent, %.0f market steps/s (speed %s); send queue %d -> %d"
           " frames, %d dropped\n" % (fk["frames_sent_per_s"], fk["steps_per_s"], fk["speed"],
                                      fk["queued_start"], fk["queued_end"], fk["frames_dropped"]))
+    sq = r["ws_socket_queues_bytes"]
+    if sq:
+        w("sockets      daemon's WS sockets hold %d bytes unread on average (max %d); the fake's"
+          " %d unsent (max %d)\n" % (sq["daemon_unread_mean"], sq["daemon_unread_max"],
+                                     sq["fake_unsent_mean"], sq["fake_unsent_max"]))
+    pr = r["probe_delay_ms"]
+    if pr and "samples" in pr:
+        w("probe        timestamp -> arrival at a 40-token Python subscriber: p50 %.1f, p90 %.1f,"
+          " p99 %.1f, max %.1f ms (%d samples)\n" % (pr["p50_ms"], pr["p90_ms"], pr["p99_ms"],
+                                                     pr["max_ms"], pr["samples"]))
+    elif pr:
+        w("probe        %s\n" % pr.get("error"))
     if "samples" in lat:
         w("commit delay %d rows sampled (event timestamp -> batch commit)\n" % lat["samples"])
         for name in ("p50", "p90", "p99"):
@@ -553,6 +690,7 @@ def main():
     m.add_argument("--duration", type=int, default=30)
     m.add_argument("--pid", action="append", default=[], help="name=pid (postgres: the postmaster)")
     m.add_argument("--control", help="the fake server's control URL")
+    m.add_argument("--ws-url", help="the fake server's WebSocket URL (delay probe, socket queues)")
     m.add_argument("--gamma", help="the fake server's Gamma URL (to map markets to connections)")
     m.add_argument("--psql", help="psql command line as a JSON array")
     m.add_argument("--pgss", action="store_true", help="reset and read pg_stat_statements")
