@@ -454,6 +454,7 @@ def cmd_measure(a):
     for spec in a.pid:
         name, _, pid = spec.partition("=")
         pids[name] = int(pid)
+    pids["helper"] = os.getpid()        # this script and its delay probe
     cmd = json.loads(a.psql) if a.psql else None
     if cmd and a.pgss:
         try:
@@ -654,9 +655,9 @@ def print_summary(r):
                                                             lat["within_ms"]))
     else:
         w("commit delay %s\n" % lat.get("error"))
-    w("CPU          daemon %s%%, fake server %s%%, PostgreSQL %s%%, others %s%%;"
+    w("CPU          daemon %s%%, fake server %s%%, PostgreSQL %s%%, this helper %s%%, others %s%%;"
       " machine %s%% of %s%%\n" % (cpu.get("daemon"), cpu.get("fake"), cpu.get("postgres"),
-                                   cpu.get("others"), cpu.get("machine_busy"),
+                                   cpu.get("helper"), cpu.get("others"), cpu.get("machine_busy"),
                                    cpu.get("machine_capacity")))
     if r["database"]:
         w("database     %(priced)s/%(tokens)s tokens priced, %(updated_last_5s)s updated in the"
