@@ -108,6 +108,38 @@ def tree_ticks(root):
     return total
 
 
+def task_sched(pid):
+    """{tid: (ns on a CPU, ns runnable but waiting for a CPU)} of pid's threads."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid), encoding="ascii") as f:
+                v = f.read().split()
+            out[int(tid)] = (int(v[0]), int(v[1]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def tree_pids(root):
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = proc_stat(int(d))
+            if st:
+                children.setdefault(st[2], []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
 def machine_ticks():
     with open("/proc/stat", encoding="ascii") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -116,21 +148,46 @@ def machine_ticks():
 
 
 def cpu_sample(pids):
-    s = {"t": time.monotonic(), "machine": machine_ticks()}
+    s = {"t": time.monotonic(), "machine": machine_ticks(), "sched": {}}
     for name, pid in pids.items():
         if name == "postgres":
             s[name] = tree_ticks(pid)
+            sched = {}
+            for p in tree_pids(pid):
+                sched.update(task_sched(p))
+            s["sched"][name] = sched
         else:
             st = proc_stat(pid)
             s[name] = st[0] if st else None
+            s["sched"][name] = task_sched(pid)
     return s
+
+
+def sched_report(a, b, pids):
+    """Per process: % of the window its threads spent runnable but waiting for a
+    CPU (summed over threads, so it can exceed 100), and per daemon thread."""
+    dt = (b["t"] - a["t"]) * 1e9
+    out = {}
+    for name, sb in b["sched"].items():
+        sa = a["sched"].get(name, {})
+        wait = sum(w - sa[t][1] for t, (r, w) in sb.items() if t in sa)
+        out[name] = round(100.0 * wait / dt, 1)
+    threads = []
+    if "daemon" in pids:
+        sa, sb = a["sched"].get("daemon", {}), b["sched"].get("daemon", {})
+        for t, (r, w) in sorted(sb.items()):
+            if t in sa:
+                threads.append({"tid": t, "main": t == pids["daemon"],
+                                "cpu": round(100.0 * (r - sa[t][0]) / dt, 1),
+                                "runqueue_wait": round(100.0 * (w - sa[t][1]) / dt, 1)})
+    return {"runqueue_wait_percent": out, "daemon_threads": threads}
 
 
 def cpu_report(a, b):
     dt = b["t"] - a["t"]
     out = {}
     for name in a:
-        if name in ("t", "machine"):
+        if name in ("t", "machine", "sched"):
             continue
         if a[name] is None or b[name] is None:
             out[name] = None
@@ -534,6 +591,7 @@ def cmd_measure(a):
     bounds, counts = hist_diff(h0, h1)
     lat = latency_summary(bounds, counts, a.aim_p99_ms)
     cpu = cpu_report(cpu0, cpu1)
+    sched = sched_report(cpu0, cpu1, pids)
     fake = None
     if fake0 and fake1:
         fdt = fake1["t"] - fake0["t"]
@@ -566,6 +624,7 @@ def cmd_measure(a):
         if delta.get("batches") else None,
         "latency_ms": lat,
         "cpu_percent": cpu,
+        "scheduling": sched,
         "fake_server": fake,
         "markets_split_over_connections": split,
         "probe_delay_ms": (exact_percentiles(probe.samples) or {"error": probe.error})
@@ -659,6 +718,14 @@ def print_summary(r):
       " machine %s%% of %s%%\n" % (cpu.get("daemon"), cpu.get("fake"), cpu.get("postgres"),
                                    cpu.get("helper"), cpu.get("others"), cpu.get("machine_busy"),
                                    cpu.get("machine_capacity")))
+    sc = r["scheduling"]
+    rq = sc["runqueue_wait_percent"]
+    w("run queue    time runnable but waiting for a CPU: daemon %s%%, fake server %s%%,"
+      " PostgreSQL %s%% of the window\n" % (rq.get("daemon"), rq.get("fake"), rq.get("postgres")))
+    w("             daemon threads (cpu/wait %%): %s\n" % ", ".join(
+        "%s%s %s/%s" % (t["tid"], " (main: WebSocket)" if t["main"] else "", t["cpu"],
+                        t["runqueue_wait"])
+        for t in sc["daemon_threads"] if t["cpu"] >= 0.5 or t["main"]))
     if r["database"]:
         w("database     %(priced)s/%(tokens)s tokens priced, %(updated_last_5s)s updated in the"
           " last 5 s\n" % r["database"])
