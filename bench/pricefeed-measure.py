@@ -147,6 +147,36 @@ def machine_ticks():
     return sum(v[:8]), idle
 
 
+def ws_bytes_received(ws_port, inodes):
+    """Bytes the daemon's WebSocket sockets have received (ss: tcp_info)."""
+    if not ws_port:
+        return None
+    ports = set()
+    try:
+        with open("/proc/net/tcp", encoding="ascii") as f:
+            next(f)
+            for line in f:
+                r = line.split()
+                if r[9] in inodes and int(r[2].split(":")[1], 16) == ws_port:
+                    ports.add(int(r[1].split(":")[1], 16))
+        out = subprocess.run(["ss", "-tinH", "( dport = :%d )" % ws_port], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    total, port = 0, None
+    for line in out.splitlines():
+        if not line.startswith((" ", "\t")):
+            try:
+                port = int(line.split()[3].rsplit(":", 1)[1])
+            except (IndexError, ValueError):
+                port = None
+        elif port in ports:
+            for tok in line.split():
+                if tok.startswith("bytes_received:"):
+                    total += int(tok.split(":")[1])
+    return total
+
+
 def cpu_sample(pids):
     s = {"t": time.monotonic(), "machine": machine_ticks(), "sched": {}}
     for name, pid in pids.items():
@@ -531,6 +561,7 @@ def cmd_measure(a):
     ws_port = int(a.ws_url.rsplit(":", 1)[1].split("/")[0]) if a.ws_url else None
     queues = []
     m0, h0 = next_health(a.health, read_health(a.health)[0])
+    rx0 = ws_bytes_received(ws_port, inodes)
     if probe:
         probe.recording = True
     cpu0 = cpu_sample(pids)
@@ -563,6 +594,7 @@ def cmd_measure(a):
             m1, h1 = m, h
             break
     cpu1 = cpu_sample(pids)
+    rx1 = ws_bytes_received(ws_port, inodes)
     if probe:
         probe.recording = False
         probe.stopping = True
@@ -604,6 +636,9 @@ def cmd_measure(a):
         # every split market's price_change is received twice; other events once
         split["distinct_level_updates_per_s_est"] = round(
             rates.get("level_updates_per_s", 0) / split["fanout"], 1)
+    read_rate = None
+    if rx0 is not None and rx1 is not None:
+        read_rate = (rx1 - rx0) / (cpu1["t"] - cpu0["t"])
     per_s = [p["level_updates_per_s"] for p in series if p["level_updates_per_s"] is not None]
     conns = h1.get("connections") or []
     result = {
@@ -629,6 +664,7 @@ def cmd_measure(a):
         "markets_split_over_connections": split,
         "probe_delay_ms": (exact_percentiles(probe.samples) or {"error": probe.error})
         if probe else None,
+        "daemon_read_bytes_per_s": round(read_rate) if read_rate is not None else None,
         "ws_socket_queues_bytes": {
             "daemon_unread_mean": round(sum(q[0] for q in queues) / len(queues)),
             "daemon_unread_max": max(q[0] for q in queues),
@@ -690,9 +726,13 @@ def print_summary(r):
                                      fk["queued_start"], fk["queued_end"], fk["frames_dropped"]))
     sq = r["ws_socket_queues_bytes"]
     if sq:
-        w("sockets      daemon's WS sockets hold %d bytes unread on average (max %d); the fake's"
-          " %d unsent (max %d)\n" % (sq["daemon_unread_mean"], sq["daemon_unread_max"],
-                                     sq["fake_unsent_mean"], sq["fake_unsent_max"]))
+        rr = r.get("daemon_read_bytes_per_s")
+        as_ms = (lambda b: " = %.0f ms" % (1000.0 * b / rr)) if rr else (lambda b: "")
+        w("sockets      the daemon receives %s MB/s; its WS sockets hold %d bytes unread on average%s"
+          " (max %d%s);\n             the fake's hold %d unsent (max %d)\n"
+          % ("%.1f" % (rr / 1e6) if rr else "?", sq["daemon_unread_mean"],
+             as_ms(sq["daemon_unread_mean"]), sq["daemon_unread_max"],
+             as_ms(sq["daemon_unread_max"]), sq["fake_unsent_mean"], sq["fake_unsent_max"]))
     pr = r["probe_delay_ms"]
     if pr and "samples" in pr:
         w("probe        timestamp -> arrival at a 40-token Python subscriber: p50 %.1f, p90 %.1f,"
