@@ -48,10 +48,12 @@ def read_health(path):
         return None, None
 
 
-def next_health(path, after_ns, timeout=10.0):
+def next_health(path, after_ns, timeout=10.0, pid=None):
     """Waits for a report written after after_ns; returns (mtime_ns, report)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
+        if pid and not alive(pid):
+            raise SystemExit("bench/pricefeed: the daemon exited during the measurement")
         m, doc = read_health(path)
         if m is not None and (after_ns is None or m > after_ns):
             return m, doc
@@ -560,7 +562,7 @@ def cmd_measure(a):
     inodes = socket_inodes(pids["daemon"]) if "daemon" in pids else set()
     ws_port = int(a.ws_url.rsplit(":", 1)[1].split("/")[0]) if a.ws_url else None
     queues = []
-    m0, h0 = next_health(a.health, read_health(a.health)[0])
+    m0, h0 = next_health(a.health, read_health(a.health)[0], pid=pids.get("daemon"))
     rx0 = ws_bytes_received(ws_port, inodes)
     if probe:
         probe.recording = True
@@ -574,7 +576,7 @@ def cmd_measure(a):
     while True:
         if "daemon" in pids and not alive(pids["daemon"]):
             raise SystemExit("bench/pricefeed: the daemon exited during the measurement")
-        m, h = next_health(a.health, prev_m)
+        m, h = next_health(a.health, prev_m, pid=pids.get("daemon"))
         dt = (m - prev_m) / 1e9
         pc, cc = prev_h.get("counters") or {}, h.get("counters") or {}
         point = {"t_s": round((m - m0) / 1e9, 2)}
