@@ -63,13 +63,13 @@ def next_health(path, after_ns, timeout=10.0, pid=None):
 
 
 def alive(pid):
+    """Running (a zombie, killed but not yet reaped by the shell, is not)."""
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as f:
+            s = f.read()
+    except OSError:
         return False
-    except PermissionError:
-        return True
+    return s[s.rindex(")") + 2:][:1] not in ("Z", "X")
 
 
 # ---------------------------------------------------------------------------
