@@ -50,6 +50,8 @@ static int pp_dispatch(pp_req_t *rq)
         return pp_users_handle_create(rq);
     case PP_ROUTE_USERS_GET:
         return pp_users_handle_get(rq);
+    case PP_ROUTE_USERS_LOGIN_LINK:
+        return pp_login_handle_link(rq);
     case PP_ROUTE_ACCOUNTS_CREATE:
         return pp_accounts_handle_create(rq);
     case PP_ROUTE_ACCOUNTS_GET:
@@ -70,6 +72,17 @@ static int pp_dispatch(pp_req_t *rq)
         return pp_trading_handle_cancel(rq);
     case PP_ROUTE_MARKETS_LIST:
         return pp_markets_handle_list(rq);
+    case PP_ROUTE_TRADER_ME:
+    case PP_ROUTE_TRADER_LOGOUT:
+    case PP_ROUTE_TRADER_ACCOUNT:
+    case PP_ROUTE_TRADER_ORDERS_PLACE:
+    case PP_ROUTE_TRADER_ORDERS_LIST:
+    case PP_ROUTE_TRADER_ORDERS_CANCEL:
+    case PP_ROUTE_TRADER_TRADES:
+        return pp_trader_handle(rq);
+    case PP_ROUTE_SIGNIN_PAGE:
+    case PP_ROUTE_SIGNIN_POST:
+        return pp_signin_handle(rq);
     default:
         return pp_http_send_error(rq, PP_ERR_NOT_IMPLEMENTED, apr_psprintf(
             rq->r->pool, "%s is not implemented yet", rq->route.name));
@@ -79,13 +92,16 @@ static int pp_dispatch(pp_req_t *rq)
 static int pp_handler(request_rec *r)
 {
     pp_req_t rq;
+    pp_surface_t surface;
 
     if (!r->handler || strcmp(r->handler, "polypartner") != 0) {
         return DECLINED;
     }
     pp_http_init(&rq, r);
-    /* the market list is public; everything else needs a tenant key first */
-    if (!pp_route_is_public(r->uri) && !pp_auth_authenticate(&rq)) {
+    surface = pp_route_surface(r->uri);
+    /* partner paths need a tenant key before anything else is said about
+     * them; the trader surface checks its session once routed */
+    if (surface == PP_SURFACE_PARTNER && !pp_auth_authenticate(&rq)) {
         return OK;
     }
     pp_route_match(r->pool, r->method, r->uri, &rq.route);
@@ -99,7 +115,7 @@ static int pp_handler(request_rec *r)
     case PP_ROUTE_MATCHED:
         break;
     }
-    if (rq.route.perm && !(rq.key->perms & rq.route.perm)) {
+    if (surface == PP_SURFACE_PARTNER && rq.route.perm && !(rq.key->perms & rq.route.perm)) {
         return pp_http_send_error(&rq, PP_ERR_INSUFFICIENT_PERMISSION, apr_psprintf(
             r->pool, "this API key lacks the %s permission",
             pp_apikey_perm_names(r->pool, rq.route.perm)));
@@ -107,9 +123,15 @@ static int pp_handler(request_rec *r)
     return pp_dispatch(&rq);
 }
 
+static void pp_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    pp_login_child_init(pchild, s);
+}
+
 static void pp_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(pp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(pp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(pp_handler, NULL, NULL, APR_HOOK_MIDDLE);
     pp_errors_register_hooks(p);
 }

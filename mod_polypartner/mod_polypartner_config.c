@@ -4,6 +4,7 @@
 #include <http_log.h>
 #include <openssl/rand.h>
 
+#include "pp_redirect.h"
 #include "pp_token.h"
 
 APLOG_USE_MODULE(polypartner);
@@ -17,6 +18,13 @@ void *pp_config_create_server(apr_pool_t *p, server_rec *s)
     conf->retry_after = -1;
     conf->cancel_batch = -1;
     conf->max_price_age = -1;
+    conf->mail.starttls = -1;
+    conf->mail.verify_peer = -1;
+    conf->mail.timeout_ms = -1;
+    conf->login_ttl = -1;
+    conf->link_limit = -1;
+    conf->link_window = -1;
+    conf->session_ttl = -1;
     return conf;
 }
 
@@ -33,6 +41,30 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     conf->cancel_batch = add->cancel_batch != -1 ? add->cancel_batch : base->cancel_batch;
     conf->max_price_age = add->max_price_age != -1 ? add->max_price_age : base->max_price_age;
     conf->cursor_key = add->cursor_key ? add->cursor_key : base->cursor_key;
+    if (add->public_url) {
+        conf->public_url = add->public_url;
+        conf->public_url_secure = add->public_url_secure;
+        conf->public_origin = add->public_origin;
+    }
+    else {
+        conf->public_url = base->public_url;
+        conf->public_url_secure = base->public_url_secure;
+        conf->public_origin = base->public_origin;
+    }
+#define PP_PICK(f, unset) conf->f = add->f != (unset) ? add->f : base->f
+    PP_PICK(mail.url, NULL);
+    PP_PICK(mail.starttls, -1);
+    PP_PICK(mail.username, NULL);
+    PP_PICK(mail.password, NULL);
+    PP_PICK(mail.from, NULL);
+    PP_PICK(mail.ca_file, NULL);
+    PP_PICK(mail.verify_peer, -1);
+    PP_PICK(mail.timeout_ms, -1);
+    PP_PICK(login_ttl, -1);
+    PP_PICK(link_limit, -1);
+    PP_PICK(link_window, -1);
+    PP_PICK(session_ttl, -1);
+#undef PP_PICK
     return conf;
 }
 
@@ -59,6 +91,40 @@ int pp_config_cancel_batch(const pp_server_conf_t *conf)
 int pp_config_max_price_age(const pp_server_conf_t *conf)
 {
     return conf->max_price_age != -1 ? conf->max_price_age : PP_DEFAULT_MAX_PRICE_AGE;
+}
+
+int pp_config_login_ttl(const pp_server_conf_t *conf)
+{
+    return conf->login_ttl != -1 ? conf->login_ttl : PP_DEFAULT_LOGIN_TTL;
+}
+
+int pp_config_link_limit(const pp_server_conf_t *conf)
+{
+    return conf->link_limit != -1 ? conf->link_limit : PP_DEFAULT_LINK_LIMIT;
+}
+
+int pp_config_link_window(const pp_server_conf_t *conf)
+{
+    return conf->link_window != -1 ? conf->link_window : PP_DEFAULT_LINK_WINDOW;
+}
+
+int pp_config_session_ttl(const pp_server_conf_t *conf)
+{
+    return conf->session_ttl != -1 ? conf->session_ttl : PP_DEFAULT_SESSION_TTL;
+}
+
+const pp_mail_conf_t *pp_config_mail(apr_pool_t *p, const pp_server_conf_t *conf)
+{
+    pp_mail_conf_t *m;
+
+    if (!conf->mail.url || !conf->mail.from) {
+        return NULL;
+    }
+    m = apr_pmemdup(p, &conf->mail, sizeof(*m));
+    if (m->starttls == -1) m->starttls = PP_MAIL_TLS_REQUIRED;
+    if (m->verify_peer == -1) m->verify_peer = 1;
+    if (m->timeout_ms == -1) m->timeout_ms = PP_DEFAULT_MAIL_TIMEOUT * 1000L;
+    return m;
 }
 
 void pp_config_ensure_cursor_keys(apr_pool_t *pconf, server_rec *s)
@@ -272,6 +338,164 @@ static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *
     return NULL;
 }
 
+/* A whole number of seconds in [min, max], or an error naming the directive. */
+static const char *pp_config_seconds(cmd_parms *cmd, const char *arg, long min, long max,
+                                     int *out)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (*end || end == arg || n < min || n > max) {
+        return apr_psprintf(cmd->pool, "%s must be a number of seconds between %ld and %ld",
+                            cmd->cmd->name, min, max);
+    }
+    *out = (int)n;
+    return NULL;
+}
+
+static const char *pp_cmd_public_url(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    pp_url_t u;
+    const char *err = pp_url_parse(cmd->pool, arg, &u);
+    char *url;
+    size_t n;
+    (void)dconf;
+
+    if (!err && (u.query || u.fragment)) {
+        err = "no query or fragment";
+    }
+    if (!err && strcmp(u.scheme, "https") != 0 && !pp_url_host_is_loopback(u.host)) {
+        err = "https is required (http only for a loopback host in development)";
+    }
+    if (err) {
+        return apr_psprintf(cmd->pool, "PolyPartnerPublicURL '%s': %s (the address traders "
+                            "open, e.g. https://trade.example.com)", arg, err);
+    }
+    url = apr_pstrdup(cmd->pool, arg);
+    n = strlen(url);
+    while (n > 0 && url[n - 1] == '/') {
+        url[--n] = '\0';
+    }
+    conf->public_url = url;
+    conf->public_url_secure = strcmp(u.scheme, "https") == 0;
+    conf->public_origin = apr_psprintf(cmd->pool, "%s://%s%s%s%s", u.scheme,
+                                       strchr(u.host, ':') ? "[" : "", u.host,
+                                       strchr(u.host, ':') ? "]" : "",
+                                       (u.port == 443 && conf->public_url_secure) ||
+                                       (u.port == 80 && !conf->public_url_secure) ? ""
+                                       : apr_psprintf(cmd->pool, ":%d", u.port));
+    return NULL;
+}
+
+static const char *pp_cmd_mail_relay(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    (void)dconf;
+    if ((strncmp(arg, "smtp://", 7) != 0 && strncmp(arg, "smtps://", 8) != 0) ||
+        strchr(arg + 7, '@')) {
+        return "PolyPartnerMailRelay must be smtp://host[:port] or smtps://host[:port] "
+               "(credentials go in PolyPartnerMailAuth)";
+    }
+    conf->mail.url = arg;
+    return NULL;
+}
+
+static const char *pp_cmd_mail_starttls(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    (void)dconf;
+    if (apr_strnatcasecmp(arg, "none") == 0) conf->mail.starttls = PP_MAIL_TLS_NONE;
+    else if (apr_strnatcasecmp(arg, "try") == 0) conf->mail.starttls = PP_MAIL_TLS_TRY;
+    else if (apr_strnatcasecmp(arg, "required") == 0) conf->mail.starttls = PP_MAIL_TLS_REQUIRED;
+    else return "PolyPartnerMailStartTLS must be none, try or required (default required)";
+    return NULL;
+}
+
+static const char *pp_cmd_mail_auth(cmd_parms *cmd, void *dconf, const char *user,
+                                    const char *password)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    (void)dconf;
+    if (!*user || !*password) {
+        return "PolyPartnerMailAuth needs a user name and a password";
+    }
+    conf->mail.username = user;
+    conf->mail.password = password;
+    return NULL;
+}
+
+static const char *pp_cmd_mail_from(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    (void)dconf;
+    if (!pp_mail_address(cmd->temp_pool, arg)) {
+        return apr_psprintf(cmd->pool, "PolyPartnerMailFrom '%s' is not an address (use "
+                            "addr@example.com or \"Name <addr@example.com>\")", arg);
+    }
+    conf->mail.from = arg;
+    return NULL;
+}
+
+static const char *pp_cmd_mail_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    (void)dconf;
+    conf->mail.ca_file = ap_server_root_relative(cmd->pool, arg);
+    return conf->mail.ca_file ? NULL : "PolyPartnerMailCAFile: invalid path";
+}
+
+static const char *pp_cmd_mail_verify(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)dconf;
+    pp_config_of(cmd)->mail.verify_peer = on;
+    return NULL;
+}
+
+static const char *pp_cmd_mail_timeout(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    int n = 0;
+    const char *err = pp_config_seconds(cmd, arg, 1, 300, &n);
+    (void)dconf;
+    if (!err) pp_config_of(cmd)->mail.timeout_ms = n * 1000L;
+    return err;
+}
+
+static const char *pp_cmd_login_ttl(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    return pp_config_seconds(cmd, arg, 60, 86400, &pp_config_of(cmd)->login_ttl);
+}
+
+static const char *pp_cmd_session_ttl(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    return pp_config_seconds(cmd, arg, 300, 30 * 86400, &pp_config_of(cmd)->session_ttl);
+}
+
+static const char *pp_cmd_link_limit(cmd_parms *cmd, void *dconf, const char *count,
+                                     const char *window)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    char *end;
+    long n = strtol(count, &end, 10);
+    (void)dconf;
+    if (*end || end == count || n < 0 || n > 10000) {
+        return "PolyPartnerLoginLinkLimit needs a number of links (0: no limit, up to 10000) "
+               "and a window in seconds, e.g. PolyPartnerLoginLinkLimit 5 3600";
+    }
+    conf->link_limit = (int)n;
+    return pp_config_seconds(cmd, window, 1, 30 * 86400, &conf->link_window);
+}
+
+static const char *pp_cmd_tenant_default_redirect(cmd_parms *cmd, void *dconf, const char *url)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    return err ? err : pp_tenant_set_default_redirect(cmd->pool, t, url);
+}
+
 const command_rec pp_config_cmds[] = {
     AP_INIT_RAW_ARGS("<PolyPartnerTenant", pp_cmd_tenant_section, NULL, RSRC_CONF,
                      "a tenant: <PolyPartnerTenant name> ... </PolyPartnerTenant>"),
@@ -296,5 +520,30 @@ const command_rec pp_config_cmds[] = {
                   "Retry-After seconds sent with 503 when the database is unavailable"),
     AP_INIT_TAKE1("PolyPartnerCancelBatchSize", pp_cmd_cancel_batch, NULL, RSRC_CONF,
                   "open orders one close or reset call cancels at most (default 500)"),
+    AP_INIT_TAKE1("PolyPartnerTenantDefaultRedirect", pp_cmd_tenant_default_redirect, NULL,
+                  RSRC_CONF, "where a login link lands without a redirect_url (default: "
+                  "PolyPartnerPublicURL/)"),
+    AP_INIT_TAKE1("PolyPartnerPublicURL", pp_cmd_public_url, NULL, RSRC_CONF,
+                  "the address traders open (login links, the trader page)"),
+    AP_INIT_TAKE1("PolyPartnerMailRelay", pp_cmd_mail_relay, NULL, RSRC_CONF,
+                  "SMTP relay for login links: smtp://host:port or smtps://host:port"),
+    AP_INIT_TAKE1("PolyPartnerMailStartTLS", pp_cmd_mail_starttls, NULL, RSRC_CONF,
+                  "none, try or required (default required) for an smtp:// relay"),
+    AP_INIT_TAKE2("PolyPartnerMailAuth", pp_cmd_mail_auth, NULL, RSRC_CONF,
+                  "user name and password for the relay"),
+    AP_INIT_TAKE1("PolyPartnerMailFrom", pp_cmd_mail_from, NULL, RSRC_CONF,
+                  "sender of login-link emails"),
+    AP_INIT_TAKE1("PolyPartnerMailCAFile", pp_cmd_mail_ca_file, NULL, RSRC_CONF,
+                  "CA bundle for the relay's certificate (default: the system's)"),
+    AP_INIT_FLAG("PolyPartnerMailVerifyPeer", pp_cmd_mail_verify, NULL, RSRC_CONF,
+                 "verify the relay's certificate (default On)"),
+    AP_INIT_TAKE1("PolyPartnerMailTimeout", pp_cmd_mail_timeout, NULL, RSRC_CONF,
+                  "seconds one email may take (default 10)"),
+    AP_INIT_TAKE1("PolyPartnerLoginLinkTTL", pp_cmd_login_ttl, NULL, RSRC_CONF,
+                  "seconds a login link stays valid (default 900)"),
+    AP_INIT_TAKE2("PolyPartnerLoginLinkLimit", pp_cmd_link_limit, NULL, RSRC_CONF,
+                  "login links per trader and tenant within a window of seconds (default 5 3600)"),
+    AP_INIT_TAKE1("PolyPartnerSessionTTL", pp_cmd_session_ttl, NULL, RSRC_CONF,
+                  "seconds a trader session lasts (default 43200)"),
     { NULL }
 };

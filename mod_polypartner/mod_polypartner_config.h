@@ -5,6 +5,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include "pp_mail.h"
 #include "pp_tenant.h"
 
 #define PP_DEFAULT_MAX_BODY      (1024 * 1024)
@@ -12,6 +13,11 @@
 #define PP_DEFAULT_CANCEL_BATCH  500
 #define PP_DEFAULT_MAX_PRICE_AGE 60
 #define PP_CURSOR_KEY_LEN        32
+#define PP_DEFAULT_LOGIN_TTL     900
+#define PP_DEFAULT_LINK_LIMIT    5
+#define PP_DEFAULT_LINK_WINDOW   3600
+#define PP_DEFAULT_SESSION_TTL   43200
+#define PP_DEFAULT_MAIL_TIMEOUT  10
 
 typedef struct {
     pp_tenants_t *tenants;     /* shared by the main server and every vhost */
@@ -21,6 +27,15 @@ typedef struct {
     int cancel_batch;          /* -1: unset */
     int max_price_age;         /* -1: unset; 0: quotes never go stale */
     const unsigned char *cursor_key;  /* HMAC key of pagination cursors, or NULL */
+    /* login links and sessions */
+    const char *public_url;    /* PolyPartnerPublicURL without a trailing '/', or NULL */
+    int public_url_secure;     /* not plain http on a loopback host: cookies get Secure */
+    const char *public_origin; /* scheme://host[:port] of public_url */
+    pp_mail_conf_t mail;       /* mail.url NULL: no relay; other fields NULL / -1: unset */
+    int login_ttl;             /* each -1: unset */
+    int link_limit;
+    int link_window;
+    int session_ttl;
 } pp_server_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA polypartner_module;
@@ -34,6 +49,13 @@ apr_off_t pp_config_max_body(const pp_server_conf_t *conf);
 int pp_config_retry_after(const pp_server_conf_t *conf);
 int pp_config_cancel_batch(const pp_server_conf_t *conf);
 int pp_config_max_price_age(const pp_server_conf_t *conf);
+int pp_config_login_ttl(const pp_server_conf_t *conf);
+int pp_config_link_limit(const pp_server_conf_t *conf);
+int pp_config_link_window(const pp_server_conf_t *conf);
+int pp_config_session_ttl(const pp_server_conf_t *conf);
+/* The relay settings with defaults applied; NULL when no relay or sender is
+ * configured (login links then answer 502 MAGIC_LINK_FAILED). */
+const pp_mail_conf_t *pp_config_mail(apr_pool_t *p, const pp_server_conf_t *conf);
 
 /* Gives every server without PolyPartnerCursorSecret a random key (logged as
  * a warning: cursors then die with a restart and differ between servers). */

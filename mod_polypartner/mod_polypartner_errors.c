@@ -20,7 +20,8 @@ static int pp_errors_is_api_path(const request_rec *r)
     if (!path) {
         return 0;
     }
-    if (strncmp(path, "/v1/partner/", 12) == 0 || strcmp(path, "/v1/partner") == 0) {
+    if (strncmp(path, "/v1/partner/", 12) == 0 || strcmp(path, "/v1/partner") == 0 ||
+        strncmp(path, "/v1/trader/", 11) == 0 || strcmp(path, "/v1/trader") == 0) {
         return 1;
     }
     /* /v1/markets itself, below it, or followed by an escape httpd refused */

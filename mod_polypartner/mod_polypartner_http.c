@@ -29,7 +29,7 @@ void pp_http_init(pp_req_t *rq, request_rec *r)
 
 /* Leaves the connection usable (or closed) when we answer without having
  * read a body the client sent. */
-static void pp_http_finish_body(pp_req_t *rq)
+void pp_http_finish_body(pp_req_t *rq)
 {
     const char *cl;
     apr_off_t n = 0;

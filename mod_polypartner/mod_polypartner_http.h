@@ -18,6 +18,8 @@ typedef struct {
     const pp_tenant_key_t *key;     /* set once authenticated */
     const pp_tenant_t *tenant;
     int body_read;                  /* the request body has been consumed */
+    const char *user_id;            /* the trader, on the session-authenticated surface */
+    const char *session_secret;     /* the trader's session cookie value */
 } pp_req_t;
 
 /* Our own message numbers (APLOGNO is reserved for httpd's modules). */
@@ -35,6 +37,10 @@ void pp_http_init(pp_req_t *rq, request_rec *r);
  * 1 with a NUL-terminated copy; or 0 when an error response has been sent
  * and the handler must return *rc. */
 int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc);
+
+/* Before answering without having read the body: drains it, or marks the
+ * connection to close when the body is too large to drain. */
+void pp_http_finish_body(pp_req_t *rq);
 
 int pp_http_send_json(pp_req_t *rq, int status, const char *body, apr_size_t len);
 int pp_http_send_error(pp_req_t *rq, pp_error_t err, const char *message);

@@ -36,6 +36,11 @@ static const struct {
     [PP_ERR_REQUEST_TIMEOUT]         = { "REQUEST_TIMEOUT", 408 },
     [PP_ERR_URI_TOO_LONG]            = { "URI_TOO_LONG", 414 },
     [PP_ERR_HTTP_ERROR]              = { "HTTP_ERROR", 400 },
+    [PP_ERR_REDIRECT_NOT_ALLOWED]    = { "REDIRECT_NOT_ALLOWED", 400 },
+    [PP_ERR_RATE_LIMIT_EXCEEDED]     = { "RATE_LIMIT_EXCEEDED", 429 },
+    [PP_ERR_MAGIC_LINK_FAILED]       = { "MAGIC_LINK_FAILED", 502 },
+    [PP_ERR_SESSION_REQUIRED]        = { "SESSION_REQUIRED", 401 },
+    [PP_ERR_CSRF_REJECTED]           = { "CSRF_REJECTED", 403 },
 };
 
 pp_error_t pp_error_for_status(int status)

@@ -25,6 +25,16 @@ static const struct {
     { "GET",   "/v1/partner/accounts/*/orders",  PP_ROUTE_ORDERS_LIST,      PP_PERM_ACCOUNTS_READ,  0 },
     { "POST",  "/v1/partner/accounts/*/orders/*/cancel", PP_ROUTE_ORDERS_CANCEL, PP_PERM_ORDERS_WRITE, 0 },
     { "GET",   "/v1/markets",                    PP_ROUTE_MARKETS_LIST,     0,                      0 },
+    /* the trader surface: a session, never a key (permissions do not apply) */
+    { "GET",   "/v1/trader/me",                  PP_ROUTE_TRADER_ME,        0,                      0 },
+    { "POST",  "/v1/trader/logout",              PP_ROUTE_TRADER_LOGOUT,    0,                      0 },
+    { "GET",   "/v1/trader/accounts/*",          PP_ROUTE_TRADER_ACCOUNT,   0,                      0 },
+    { "POST",  "/v1/trader/accounts/*/orders",   PP_ROUTE_TRADER_ORDERS_PLACE, 0,                   1 },
+    { "GET",   "/v1/trader/accounts/*/orders",   PP_ROUTE_TRADER_ORDERS_LIST, 0,                    0 },
+    { "POST",  "/v1/trader/accounts/*/orders/*/cancel", PP_ROUTE_TRADER_ORDERS_CANCEL, 0,           0 },
+    { "GET",   "/v1/trader/accounts/*/trades",   PP_ROUTE_TRADER_TRADES,    0,                      0 },
+    { "GET",   "/auth/login",                    PP_ROUTE_SIGNIN_PAGE,      0,                      0 },
+    { "POST",  "/auth/login",                    PP_ROUTE_SIGNIN_POST,      0,                      0 },
 };
 
 #define PP_ROUTE_COUNT (sizeof(pp_routes) / sizeof(pp_routes[0]))
@@ -91,4 +101,18 @@ void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_rout
 int pp_route_is_public(const char *path)
 {
     return strcmp(path, "/v1/markets") == 0;
+}
+
+pp_surface_t pp_route_surface(const char *path)
+{
+    if (pp_route_is_public(path)) {
+        return PP_SURFACE_PUBLIC;
+    }
+    if (strncmp(path, "/v1/trader/", 11) == 0) {
+        return PP_SURFACE_TRADER;
+    }
+    if (strncmp(path, "/auth/", 6) == 0) {
+        return PP_SURFACE_PAGES;
+    }
+    return PP_SURFACE_PARTNER;
 }

@@ -19,8 +19,27 @@ typedef enum {
     PP_ROUTE_ORDERS_PLACE,
     PP_ROUTE_ORDERS_LIST,
     PP_ROUTE_ORDERS_CANCEL,
-    PP_ROUTE_MARKETS_LIST
+    PP_ROUTE_MARKETS_LIST,
+    PP_ROUTE_TRADER_ME,
+    PP_ROUTE_TRADER_LOGOUT,
+    PP_ROUTE_TRADER_ACCOUNT,
+    PP_ROUTE_TRADER_ORDERS_PLACE,
+    PP_ROUTE_TRADER_ORDERS_LIST,
+    PP_ROUTE_TRADER_ORDERS_CANCEL,
+    PP_ROUTE_TRADER_TRADES,
+    PP_ROUTE_SIGNIN_PAGE,
+    PP_ROUTE_SIGNIN_POST
 } pp_route_id_t;
+
+/* Who may call a path, by its prefix: tenant keys (/v1/partner/), nobody in
+ * particular (/v1/markets), a trader's session (/v1/trader/), or a browser
+ * on the sign-in pages (/auth/). */
+typedef enum {
+    PP_SURFACE_PARTNER = 0,
+    PP_SURFACE_PUBLIC,
+    PP_SURFACE_TRADER,
+    PP_SURFACE_PAGES
+} pp_surface_t;
 
 typedef enum {
     PP_ROUTE_MATCHED = 0,
@@ -44,5 +63,7 @@ void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_rout
 
 /* Non-zero for paths served without an API key (the public market list). */
 int pp_route_is_public(const char *path);
+
+pp_surface_t pp_route_surface(const char *path);
 
 #endif

@@ -1,9 +1,9 @@
 #include "pp_tenant.h"
 #include "pp_apikey.h"
 #include "pp_decimal.h"
+#include "pp_redirect.h"
 
 #include <apr_strings.h>
-#include <apr_uri.h>
 #include <openssl/crypto.h>
 #include <string.h>
 
@@ -132,22 +132,19 @@ const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *ra
     return NULL;
 }
 
+/* Entries go through the same parser as request-time redirect_url values,
+ * so nothing is accepted here that could never match, or match loosely. */
 const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url)
 {
-    apr_uri_t uri;
+    pp_url_t u;
+    const char *err;
 
-    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS || !uri.scheme || !uri.hostname
-        || !*uri.hostname) {
-        return apr_psprintf(p, "invalid redirect URL '%s': expected an absolute "
-                            "https:// URL", url);
+    if ((err = pp_url_parse(p, url, &u)) != NULL) {
+        return apr_psprintf(p, "invalid redirect URL '%s': %s", url, err);
     }
-    if (strcmp(uri.scheme, "https") != 0 && strcmp(uri.scheme, "http") != 0) {
-        return apr_psprintf(p, "invalid redirect URL '%s': only https (or http for "
-                            "local development) is allowed", url);
-    }
-    if (uri.user || uri.password || uri.query || uri.fragment || strchr(url, '\\')) {
-        return apr_psprintf(p, "invalid redirect URL '%s': no credentials, query, "
-                            "fragment or backslash allowed", url);
+    if (u.query || u.fragment) {
+        return apr_psprintf(p, "invalid redirect URL '%s': an allowlist entry has no query "
+                            "or fragment (it allows any on the URLs it matches)", url);
     }
     APR_ARRAY_PUSH(t->redirect_allow, const char *) = apr_pstrdup(p, url);
     return NULL;
@@ -168,4 +165,16 @@ const pp_tenant_key_t *pp_tenants_find_key(const pp_tenants_t *reg, const char *
         found = same ? k : found;
     }
     return found;
+}
+
+const char *pp_tenant_set_default_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url)
+{
+    pp_url_t u;
+    const char *err;
+
+    if ((err = pp_url_parse(p, url, &u)) != NULL) {
+        return apr_psprintf(p, "invalid default redirect URL '%s': %s", url, err);
+    }
+    t->default_redirect = apr_pstrdup(p, url);
+    return NULL;
 }

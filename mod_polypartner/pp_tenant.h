@@ -21,6 +21,8 @@ typedef struct pp_tenant {
     const char *min_balance;              /* plain decimals, min <= max */
     const char *max_balance;
     const char *fee_rate;                 /* plain decimal in [0, 1), default "0" */
+    const char *default_redirect;         /* login links without redirect_url; NULL: the
+                                           * server's PolyPartnerPublicURL + "/" */
     int key_count;
 } pp_tenant_t;
 
@@ -46,6 +48,7 @@ const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *has
 const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
                                  const char *max);
 const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
+const char *pp_tenant_set_default_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
 const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *rate);
 
 pp_tenant_t *pp_tenants_find(const pp_tenants_t *reg, const char *name);

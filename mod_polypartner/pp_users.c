@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "pp_redirect.h"
+
 int pp_users_parse_registration(apr_pool_t *p, const char *body, apr_size_t len,
                                 pp_user_registration_t *out, const char **message)
 {
@@ -27,6 +29,30 @@ int pp_users_parse_registration(apr_pool_t *p, const char *body, apr_size_t len,
         return PP_ERR_INVALID_EMAIL;
     }
     out->metadata = metadata ? pp_json_serialize(p, metadata, NULL) : "{}";
+    return -1;
+}
+
+int pp_users_parse_login_link(apr_pool_t *p, const char *body, apr_size_t len,
+                              const apr_array_header_t *allow, const char **redirect_url,
+                              const char **message)
+{
+    static const char *const fields[] = { "redirect_url", NULL };
+    json_object *root;
+
+    *redirect_url = NULL;
+    if (!body || len == 0) {
+        *message = "a JSON object body is required ({} at least)";
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
+        || (*message = pp_json_only_fields(p, root, fields)) != NULL
+        || (*message = pp_json_string_field(p, root, "redirect_url", 0, 1, 2048,
+                                            redirect_url, NULL)) != NULL) {
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    if (*redirect_url && (*message = pp_redirect_check(p, allow, *redirect_url)) != NULL) {
+        return PP_ERR_REDIRECT_NOT_ALLOWED;
+    }
     return -1;
 }
 

@@ -99,6 +99,10 @@ static size_t pf_on_header(char *buf, size_t size, size_t nmemb, void *ud)
     if (n > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
         size_t len = n - 12;
         const char *v = buf + 12;
+        while (len && (*v == ' ' || *v == '\t')) {
+            v++;
+            len--;
+        }
         if (len >= sizeof(r->retry_after)) len = sizeof(r->retry_after) - 1;
         memcpy(r->retry_after, v, len);
         r->retry_after[len] = '\0';
@@ -397,6 +401,9 @@ static void pf_check_missing(pf_rest_t *r, pf_mkt_t *k)
         pf_close_market(r, k, m);
         return;
     }
+    if (m && m->tradable) {
+        return;   /* still open and tradable: only missing from one listing */
+    }
     if (k->state == PF_MKT_TRACKED) {
         pf_log(PF_LOG_INFO, "market %s is no longer tradable (%s): not streamed",
                k->condition_id, m ? (m->skip_reason ? m->skip_reason : "not listed")
@@ -625,14 +632,15 @@ static void pf_queue_settle(pf_rest_t *r, pf_mkt_t *k, const pf_resolution_t *re
     pthread_mutex_unlock(&r->f->lock);
 }
 
-static void pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
+/* Returns 1 when the market resolved and its settlement was queued. */
+static int pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
 {
     pf_resolution_t res = {PF_RES_PENDING, NULL, "not checked"};
     const char *url;
     long st;
 
     if (!pf_gate_open(r, PF_API_CLOB)) {
-        return;
+        return 0;
     }
     url = apr_psprintf(r->scratch, "%s/markets/%s", r->cfg->clob_url, pf_escape(r, k->condition_id));
     st = pf_http(r, PF_API_CLOB, url, NULL);
@@ -647,7 +655,7 @@ static void pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
         }
     }
     else if (st == 0 || st == 429 || st >= 500) {
-        return;
+        return 0;
     }
     if (res.kind != PF_RES_WINNER && res.kind != PF_RES_VOID) {
         int failed;
@@ -665,34 +673,47 @@ static void pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
     }
     if (res.kind == PF_RES_WINNER || res.kind == PF_RES_VOID) {
         pf_queue_settle(r, k, &res);
+        return 1;
     }
-    else if (res.kind == PF_RES_INVALID) {
+    if (res.kind == PF_RES_INVALID) {
         pf_log(PF_LOG_WARN, "market %s: contradictory resolution data, not settled: %s",
                k->condition_id, res.reason);
     }
     else {
         pf_log(PF_LOG_DEBUG, "market %s not resolved yet: %s", k->condition_id, res.reason);
     }
+    return 0;
 }
 
 static void pf_resolutions(pf_rest_t *r, int all_due)
 {
     apr_hash_index_t *hi;
     int64_t now = pf_now_ms();
-    int i;
+    int i, untracked = 0;
 
-    /* hints: a market_resolved event, possibly for a market we still stream */
+    /* hints: a market_resolved event, possibly for a market we still stream
+     * (the CLOB may know the winner before Gamma lists the market closed) */
     for (i = 0; i < r->hints.n; i++) {
         pf_mkt_t *k = pf_mkt_get(r, r->hints.v[i]);
         if (!k) continue;
         if (k->state == PF_MKT_TRACKED) {
+            if (pf_check_resolution(r, k)) {
+                pf_untrack_books(r, k);
+                k->state = PF_MKT_CLOSED;
+                untracked = 1;
+                continue;
+            }
             pf_check_missing(r, k);
+            untracked |= k->state != PF_MKT_TRACKED;
         }
         if (k->state == PF_MKT_CLOSED) {
             k->next_check_ms = 0;
         }
     }
     pf_strlist_clear(&r->hints);
+    if (untracked) {
+        pf_publish(r);
+    }
 
     for (hi = apr_hash_first(r->scratch, r->markets); hi; hi = apr_hash_next(hi)) {
         pf_mkt_t *k = apr_hash_this_val(hi);

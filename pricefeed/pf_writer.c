@@ -455,7 +455,11 @@ void *pf_writer_main(void *arg)
         pthread_mutex_lock(&f->lock);
         if (!atomic_load(&f->stopping) &&
             pf_book_store_dirty_count(f->books) < f->cfg->batch_size && !f->jobs_head) {
-            pf_timed_wait(&f->wake_writer, &f->lock, w.leader ? f->cfg->batch_interval_ms : 200);
+            /* wake for the next batch, and for the health report every second */
+            int64_t wait = w.leader ? f->cfg->batch_interval_ms : 200;
+            int64_t to_health = 1000 - (pf_now_ms() - w.last_health_ms);
+            pf_timed_wait(&f->wake_writer, &f->lock,
+                          to_health < wait ? (to_health > 1 ? to_health : 1) : wait);
         }
         pthread_mutex_unlock(&f->lock);
     }

@@ -9,7 +9,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -Imod_polypartner -Icommon
        $(pkg-config --cflags apr-1 apr-util-1 json-c))
 libs=($(pkg-config --libs apr-1 apr-util-1 json-c libcrypto))
 core=(mod_polypartner/pp_*.c common/pp_*.c)
-for target in json registration route cursor query; do
+for target in json registration route cursor query redirect; do
     "$CC" "${flags[@]}" -o "test/fuzz/fuzz_$target" "test/fuzz/fuzz_$target.c" "${core[@]}" "${libs[@]}"
     echo "built test/fuzz/fuzz_$target"
 done

@@ -181,6 +181,48 @@ char *it_token_id(void);
 /* v as decimal text (malloc'd). */
 char *it_lltext(long long v);
 
+/* ---- login links, the SMTP sink and trader sessions ------------------------ */
+
+/* The messages the SMTP sink ($MAIL_DIR) delivered to address (compared
+ * exactly, case-insensitively, with the Delivered-To trace header), oldest
+ * first, quoted-printable decoded (soft line breaks and =XX). *n gets their
+ * number; the array is NULL-terminated (malloc'd). */
+char **it_mail_to(const char *address, size_t *n);
+/* The login links ("<base>/auth/login?token=...") in a decoded message, in
+ * order, NULL-terminated; *n their number. */
+char **it_mail_links(const char *message, size_t *n);
+/* The token of a login link (the part after "token="), malloc'd, or NULL. */
+char *it_link_token(const char *link);
+
+/* POST /v1/partner/users/{uid}/login-link with key and body (NULL: none). */
+it_response_t it_login_link(const char *key, long long uid, const char *body);
+/* Requests a link ({"redirect_url": redirect} or {} when NULL), asserts 202
+ * and that exactly one more message reached email; returns the token. */
+char *it_login_token(const char *key, long long uid, const char *email, const char *redirect);
+/* POST /auth/login with the form body token=<token> (URL-encoded), and the
+ * extra headers (NULL-terminated, may be NULL). */
+it_response_t it_signin_post(const char *token, const char *const *headers);
+/* The pp_session value of a Set-Cookie of r (malloc'd), or NULL. */
+char *it_session_cookie_value(const it_response_t *r);
+
+typedef struct {
+    long long user_id;
+    char *email;
+    char *secret;     /* the pp_session cookie value */
+    char *cookie;     /* "Cookie: pp_session=<secret>" */
+    char *csrf;       /* csrf_token of GET /v1/trader/me */
+    char *csrf_header;/* "X-CSRF-Token: <csrf>" */
+} it_session_t;
+
+/* The whole flow for a registered trader: a link from key's tenant, the
+ * email, POST /auth/login (asserting 303 and a cookie) and GET
+ * /v1/trader/me for the CSRF token. */
+it_session_t it_sign_in(const char *key, long long uid, const char *email);
+/* A request as the signed-in trader: the cookie, and X-CSRF-Token on
+ * anything but GET/HEAD. */
+it_response_t it_trader(const it_session_t *s, const char *method, const char *path,
+                        const char *body);
+
 /* ---- suites ----------------------------------------------------------------------- */
 
 Suite *it_auth_suite(void);
@@ -189,6 +231,8 @@ Suite *it_bodies_suite(void);
 Suite *it_users_suite(void);
 Suite *it_accounts_suite(void);
 Suite *it_trading_suite(void);
+Suite *it_login_suite(void);
+Suite *it_signin_suite(void);
 Suite *it_database_suite(void);
 
 #endif

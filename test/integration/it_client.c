@@ -2,6 +2,7 @@
 #include "it.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -821,4 +822,250 @@ char *it_token_id(void)
 char *it_lltext(long long v)
 {
     return it_printf("%lld", v);
+}
+
+/* ---- login links, the SMTP sink and trader sessions ----------------------- */
+
+/* Quoted-printable decoding of a whole message: soft line breaks ("=" at the
+ * end of a line) vanish and =XX becomes the byte. Headers are not encoded,
+ * so decoding them too changes nothing a test looks at. */
+static char *it_qp_decode(const char *s)
+{
+    size_t n = strlen(s), i;
+    char *out = malloc(n + 1), *o = out;
+
+    if (!out) {
+        abort();
+    }
+    for (i = 0; i < n; i++) {
+        if (s[i] == '=' && s[i + 1] == '\r' && s[i + 2] == '\n') {
+            i += 2;
+        } else if (s[i] == '=' && s[i + 1] == '\n') {
+            i += 1;
+        } else if (s[i] == '=' && isxdigit((unsigned char)s[i + 1])
+                   && isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = { s[i + 1], s[i + 2], '\0' };
+            *o++ = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Does the raw message carry "Delivered-To: address" (exactly, any case,
+ * with or without angle brackets)? */
+static int it_mail_delivered_to(const char *raw, const char *address)
+{
+    const char *line = raw;
+    size_t alen = strlen(address);
+
+    while (line && *line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len == 0 || (len == 1 && line[0] == '\r')) {
+            break;   /* end of the header section */
+        }
+        if (len > 13 && strncasecmp(line, "Delivered-To:", 13) == 0) {
+            const char *v = line + 13, *ve = line + len;
+            while (v < ve && (*v == ' ' || *v == '\t')) v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ')) ve--;
+            if (ve - v >= 2 && *v == '<' && ve[-1] == '>') {
+                v++;
+                ve--;
+            }
+            if ((size_t)(ve - v) == alen && strncasecmp(v, address, alen) == 0) {
+                return 1;
+            }
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static int it_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **it_mail_to(const char *address, size_t *n)
+{
+    const char *dir = it_env("MAIL_DIR");
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL, **out;
+    size_t nn = 0, i, k = 0;
+
+    ck_assert_msg(d != NULL, "cannot open MAIL_DIR %s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".eml") != 0) {
+            continue;
+        }
+        names = realloc(names, (nn + 1) * sizeof(*names));
+        if (!names) {
+            abort();
+        }
+        names[nn++] = it_strdup(e->d_name);
+    }
+    closedir(d);
+    if (nn > 1) {
+        qsort(names, nn, sizeof(*names), it_cmp_str);   /* the sink's names sort by arrival */
+    }
+    out = calloc(nn + 1, sizeof(*out));
+    if (!out) {
+        abort();
+    }
+    for (i = 0; i < nn; i++) {
+        char *path = it_printf("%s/%s", dir, names[i]);
+        char *raw = it_read_file(path, NULL);
+        if (raw && it_mail_delivered_to(raw, address)) {
+            out[k++] = it_qp_decode(raw);
+        }
+        free(raw);
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    if (n) {
+        *n = k;
+    }
+    return out;
+}
+
+char **it_mail_links(const char *message, size_t *n)
+{
+    const char *base = it_env("POLYPARTNER_URL");
+    char *prefix = it_printf("%s/auth/login?token=", base);
+    size_t plen = strlen(prefix), k = 0;
+    const char *c = message;
+    char **out = calloc(1, sizeof(*out));
+
+    if (!out) {
+        abort();
+    }
+    while ((c = strstr(c, prefix)) != NULL) {
+        const char *t = c + plen;
+        while (isalnum((unsigned char)*t) || *t == '-' || *t == '_') t++;
+        out = realloc(out, (k + 2) * sizeof(*out));
+        if (!out) {
+            abort();
+        }
+        out[k++] = strndup(c, (size_t)(t - c));
+        out[k] = NULL;
+        c = t;
+    }
+    free(prefix);
+    if (n) {
+        *n = k;
+    }
+    return out;
+}
+
+char *it_link_token(const char *link)
+{
+    const char *t = link ? strstr(link, "?token=") : NULL;
+    return t ? it_strdup(t + 7) : NULL;
+}
+
+it_response_t it_login_link(const char *key, long long uid, const char *body)
+{
+    char *path = it_printf("/v1/partner/users/%lld/login-link", uid);
+    it_response_t r = it_request("POST", path, IT_HEADERS(it_key_header(key)), body);
+    free(path);
+    return r;
+}
+
+char *it_login_token(const char *key, long long uid, const char *email, const char *redirect)
+{
+    size_t before, after, nlinks;
+    char **mail = it_mail_to(email, &before), **links;
+    char *body = redirect ? it_printf("{\"redirect_url\":%s}", it_json_quote(redirect))
+                          : it_printf("{}");
+    it_response_t r = it_login_link(key, uid, body);
+    char *token;
+
+    ck_assert_msg(r.status == 202, "login link: %s", it_describe(&r));
+    mail = it_mail_to(email, &after);
+    ck_assert_msg(after == before + 1, "%zu new message(s) for %s after a 202 login link, "
+                  "expected exactly 1", after - before, email);
+    links = it_mail_links(mail[after - 1], &nlinks);
+    ck_assert_msg(nlinks >= 1, "no login link in the message to %s:\n%s", email,
+                  mail[after - 1]);
+    token = it_link_token(links[0]);
+    it_response_free(&r);
+    return token;
+}
+
+it_response_t it_signin_post(const char *token, const char *const *headers)
+{
+    const char *list[16];
+    size_t i = 0;
+    CURL *c = curl_easy_init();
+    char *enc, *body;
+
+    if (!c) {
+        abort();
+    }
+    enc = curl_easy_escape(c, token, 0);
+    body = it_printf("token=%s", enc);
+    curl_free(enc);
+    curl_easy_cleanup(c);
+    list[i++] = "Content-Type: application/x-www-form-urlencoded";
+    while (headers && *headers && i < 15) {
+        list[i++] = *headers++;
+    }
+    list[i] = NULL;
+    return it_request("POST", "/auth/login", list, body);
+}
+
+char *it_session_cookie_value(const it_response_t *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->nheaders; i++) {
+        const char *v = r->headers[i].value;
+        if (strcasecmp(r->headers[i].name, "Set-Cookie") == 0
+            && strncmp(v, "pp_session=", 11) == 0) {
+            return strndup(v + 11, strcspn(v + 11, ";"));
+        }
+    }
+    return NULL;
+}
+
+it_session_t it_sign_in(const char *key, long long uid, const char *email)
+{
+    it_session_t s;
+    char *token = it_login_token(key, uid, email, NULL);
+    it_response_t r = it_signin_post(token, NULL), me;
+    const char *csrf;
+
+    memset(&s, 0, sizeof(s));
+    ck_assert_msg(r.status == 303, "sign-in POST: %s", it_describe(&r));
+    s.secret = it_session_cookie_value(&r);
+    ck_assert_msg(s.secret && *s.secret, "sign-in POST set no pp_session cookie: %s",
+                  it_describe(&r));
+    s.user_id = uid;
+    s.email = it_strdup(email);
+    s.cookie = it_printf("Cookie: pp_session=%s", s.secret);
+    me = it_request("GET", "/v1/trader/me", IT_HEADERS(s.cookie), NULL);
+    ck_assert_msg(me.status == 200, "GET /v1/trader/me after signing in: %s", it_describe(&me));
+    csrf = it_json_str(me.json, "csrf_token");
+    ck_assert_msg(csrf && *csrf, "no csrf_token: %s", it_describe(&me));
+    s.csrf = it_strdup(csrf);
+    s.csrf_header = it_printf("X-CSRF-Token: %s", s.csrf);
+    it_response_free(&r);
+    it_response_free(&me);
+    return s;
+}
+
+it_response_t it_trader(const it_session_t *s, const char *method, const char *path,
+                        const char *body)
+{
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        return it_request(method, path, IT_HEADERS(s->cookie), body);
+    }
+    return it_request(method, path, IT_HEADERS(s->cookie, s->csrf_header), body);
 }

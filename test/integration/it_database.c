@@ -306,8 +306,8 @@ START_TEST(test_postgres_down_then_back)
                "VALIDATION_FAILED");
     while_down(&pb, "POST", "/v1/partner/accounts", IT_HEADERS(demo), "{}", 422,
                "VALIDATION_FAILED");
-    while_down(&pb, "POST", "/v1/partner/users/1/login-link", IT_HEADERS(demo), "{}", 501,
-               "NOT_IMPLEMENTED");
+    while_down(&pb, "POST", "/v1/partner/users/1/login-link", IT_HEADERS(demo), "{}", 503,
+               "SERVICE_UNAVAILABLE");
     while_down(&pb, "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/trades", IT_HEADERS(demo),
                NULL, 503, NULL);
     while_down(&pb, "POST", "/v1/partner/accounts", IT_HEADERS(demo),

@@ -65,6 +65,28 @@ START_TEST(test_two_parameters)
 }
 END_TEST
 
+START_TEST(test_trader_routes)
+{
+    pp_route_t rt;
+    pp_route_match(unit_pool, "POST", "/v1/trader/accounts/a-1/orders/42/cancel", &rt);
+    ck_assert_int_eq(rt.id, PP_ROUTE_TRADER_ORDERS_CANCEL);
+    ck_assert_str_eq(rt.param, "a-1");
+    ck_assert_str_eq(rt.param2, "42");
+    ck_assert_uint_eq(rt.perm, 0);
+    pp_route_match(unit_pool, "POST", "/v1/trader/accounts/a-1/orders", &rt);
+    ck_assert_int_eq(rt.id, PP_ROUTE_TRADER_ORDERS_PLACE);
+    ck_assert_int_eq(rt.has_body, 1);
+    pp_route_match(unit_pool, "HEAD", "/v1/trader/me", &rt);
+    ck_assert_int_eq(rt.id, PP_ROUTE_TRADER_ME);
+    pp_route_match(unit_pool, "GET", "/v1/trader/logout", &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(rt.allow, "POST");
+    pp_route_match(unit_pool, "DELETE", "/auth/login", &rt);
+    ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(rt.allow, "GET, POST");
+}
+END_TEST
+
 START_TEST(test_public_paths)
 {
     pp_route_t rt;
@@ -72,6 +94,12 @@ START_TEST(test_public_paths)
     ck_assert(!pp_route_is_public("/v1/markets/"));
     ck_assert(!pp_route_is_public("/v1/partner/users"));
     ck_assert(!pp_route_is_public("/v1/marketsx"));
+    ck_assert_int_eq(pp_route_surface("/v1/markets"), PP_SURFACE_PUBLIC);
+    ck_assert_int_eq(pp_route_surface("/v1/trader/me"), PP_SURFACE_TRADER);
+    ck_assert_int_eq(pp_route_surface("/v1/trader"), PP_SURFACE_PARTNER);
+    ck_assert_int_eq(pp_route_surface("/auth/login"), PP_SURFACE_PAGES);
+    ck_assert_int_eq(pp_route_surface("/v1/partner/users"), PP_SURFACE_PARTNER);
+    ck_assert_int_eq(pp_route_surface("/v1/partner/../trader/me"), PP_SURFACE_PARTNER);
     pp_route_match(unit_pool, "POST", "/v1/markets", &rt);
     ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
     ck_assert_str_eq(rt.allow, "GET");
@@ -116,6 +144,7 @@ Suite *unit_route_suite(void)
     tcase_add_loop_test(tc, test_matches, 0, sizeof(matches) / sizeof(matches[0]));
     tcase_add_test(tc, test_two_parameters);
     tcase_add_test(tc, test_public_paths);
+    tcase_add_test(tc, test_trader_routes);
     tcase_add_loop_test(tc, test_unknown_paths, 0, sizeof(unknown) / sizeof(unknown[0]));
     tcase_add_loop_test(tc, test_wrong_method, 0, sizeof(wrong_method) / sizeof(wrong_method[0]));
     suite_add_tcase(s, tc);

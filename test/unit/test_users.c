@@ -98,6 +98,37 @@ START_TEST(test_parse_id)
 }
 END_TEST
 
+START_TEST(test_login_link_body)
+{
+    apr_array_header_t *allow = apr_array_make(unit_pool, 2, sizeof(const char *));
+    const char *url, *msg;
+
+    APR_ARRAY_PUSH(allow, const char *) = "https://firm.example.com/app";
+    /* {} is the minimum; no body at all is a 422 */
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{}", 2, allow, &url, &msg), -1);
+    ck_assert_ptr_null(url);
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "", 0, allow, &url, &msg),
+                     PP_ERR_VALIDATION_FAILED);
+    ck_assert_ptr_nonnull(strstr(msg, "{}"));
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "[]", 2, allow, &url, &msg),
+                     PP_ERR_VALIDATION_FAILED);
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{\"redirect\":\"x\"}", 16, allow,
+                                               &url, &msg), PP_ERR_VALIDATION_FAILED);
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{\"redirect_url\":5}", 18, allow,
+                                               &url, &msg), PP_ERR_VALIDATION_FAILED);
+    const char *ok = "{\"redirect_url\":\"https://firm.example.com/app/markets?x=1\"}";
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, ok, strlen(ok), allow, &url, &msg), -1);
+    ck_assert_str_eq(url, "https://firm.example.com/app/markets?x=1");
+    const char *evil = "{\"redirect_url\":\"https://firm.example.com.evil.com/app\"}";
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, evil, strlen(evil), allow, &url, &msg),
+                     PP_ERR_REDIRECT_NOT_ALLOWED);
+    /* a tenant without an allowlist allows no redirect_url at all */
+    apr_array_header_t *none = apr_array_make(unit_pool, 1, sizeof(const char *));
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, ok, strlen(ok), none, &url, &msg),
+                     PP_ERR_REDIRECT_NOT_ALLOWED);
+}
+END_TEST
+
 Suite *unit_users_suite(void)
 {
     Suite *s = suite_create("users");
@@ -107,6 +138,7 @@ Suite *unit_users_suite(void)
     tcase_add_loop_test(tc, test_registration_rejected, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_external_id_length_in_characters);
     tcase_add_test(tc, test_parse_id);
+    tcase_add_test(tc, test_login_link_body);
     suite_add_tcase(s, tc);
     return s;
 }

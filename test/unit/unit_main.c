@@ -34,6 +34,9 @@ int main(int argc, const char *const *argv)
     srunner_add_suite(sr, unit_cursor_suite());
     srunner_add_suite(sr, unit_query_suite());
     srunner_add_suite(sr, unit_orders_suite());
+    srunner_add_suite(sr, unit_session_suite());
+    srunner_add_suite(sr, unit_redirect_suite());
+    srunner_add_suite(sr, unit_mail_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

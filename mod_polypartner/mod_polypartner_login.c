@@ -1,0 +1,140 @@
+/* The login-link endpoint. The token is created unusable ('pending'), the
+ * email is sent, and only then is the token made usable; a failed send
+ * marks it 'failed' for good. So a 502 never leaves a working link behind,
+ * and a link never arrives before its token exists. */
+#include "mod_polypartner_login.h"
+#include "mod_polypartner_db.h"
+#include "pp_mail.h"
+#include "pp_session.h"
+#include "pp_users.h"
+
+#include <apr_strings.h>
+
+APLOG_USE_MODULE(polypartner);
+
+static apr_status_t pp_login_curl_cleanup(void *data)
+{
+    (void)data;
+    pp_mail_global_cleanup();
+    return APR_SUCCESS;
+}
+
+void pp_login_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    const char *err = pp_mail_global_init();
+
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0501) "%s: login-link emails "
+                     "cannot be sent from this process", err);
+        return;
+    }
+    apr_pool_cleanup_register(pchild, NULL, pp_login_curl_cleanup, apr_pool_cleanup_null);
+}
+
+/* Marks the token's fate after the send. Returns 1; or 0 when the database
+ * failed and its error (503/500) has been answered: the token then stays
+ * pending, which is unusable, so nothing works that should not. */
+static int pp_login_settle(pp_req_t *rq, const char *hash_hex, int sent, int *rc)
+{
+    const char *args[1] = { hash_hex }, *cols[1];
+
+    if (!pp_db_row(rq, sent ? "SELECT pp_login_link_sent(decode(%s, 'hex'))"
+                            : "SELECT pp_login_link_failed(decode(%s, 'hex'))",
+                   1, args, 1, cols, rc)) {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0502) "could not mark a login link %s: it stays "
+                "unusable", sent ? "sent" : "failed");
+        return 0;
+    }
+    if (!cols[0] || cols[0][0] != 't') {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0506) "login link token was not pending when "
+                "marking it %s", sent ? "sent" : "failed");
+    }
+    return 1;
+}
+
+static const char *pp_login_msgid_domain(apr_pool_t *p, const char *from)
+{
+    const char *addr = pp_mail_address(p, from), *at = addr ? strrchr(addr, '@') : NULL;
+    return at ? at + 1 : "localhost";
+}
+
+int pp_login_handle_link(pp_req_t *rq)
+{
+    apr_pool_t *p = rq->r->pool;
+    const pp_mail_conf_t *mail;
+    const char *id, *body, *message, *redirect, *token, *hash, *args[7], *cols[4], *link, *text;
+    apr_size_t len;
+    pp_mail_msg_t msg;
+    int rc = OK, err, status, ttl = pp_config_login_ttl(rq->conf);
+
+    if (!pp_users_parse_id(rq->route.param, &id)) {
+        return pp_http_send_error(rq, PP_ERR_USER_NOT_FOUND,
+                                  "no user with this user_id is registered by your tenant");
+    }
+    if (!pp_http_read_body(rq, &body, &len, &rc)) {
+        return rc;
+    }
+    err = pp_users_parse_login_link(p, body, len, rq->tenant->redirect_allow, &redirect,
+                                    &message);
+    if (err >= 0) {
+        return pp_http_send_error(rq, (pp_error_t)err, message);
+    }
+    mail = pp_config_mail(p, rq->conf);
+    if (!mail || !rq->conf->public_url) {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0503) "login links need PolyPartnerPublicURL, "
+                "PolyPartnerMailRelay and PolyPartnerMailFrom");
+        return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED,
+                                  "email dispatch is not configured on this server");
+    }
+    if (!redirect) {
+        redirect = rq->tenant->default_redirect
+                   ? rq->tenant->default_redirect
+                   : apr_pstrcat(p, rq->conf->public_url, "/", NULL);
+    }
+    if (!(token = pp_secret_new(p))) {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0504) "no random bytes for a login token");
+        return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+    }
+    hash = pp_secret_hash_hex(p, token);
+
+    args[0] = rq->tenant->name;
+    args[1] = id;
+    args[2] = hash;
+    args[3] = redirect;
+    args[4] = apr_itoa(p, ttl);
+    args[5] = apr_itoa(p, pp_config_link_limit(rq->conf));
+    args[6] = apr_itoa(p, pp_config_link_window(rq->conf));
+    if (!pp_db_row(rq, "SELECT status, body, email, retry_after FROM pp_login_link_create("
+                   "%s, %s::bigint, decode(%s, 'hex'), %s, %s::integer, %s::integer, "
+                   "%s::integer)", 7, args, 4, cols, &rc)) {
+        return rc;
+    }
+    status = pp_db_status(cols[0]);
+    if (status == 429 && cols[3]) {
+        apr_table_setn(rq->r->headers_out, "Retry-After", cols[3]);
+    }
+    if (status != 202 || !cols[2]) {
+        return pp_db_send_row(rq, cols);
+    }
+
+    link = apr_pstrcat(p, rq->conf->public_url, "/auth/login?token=", token, NULL);
+    pp_mail_login_link(p, cols[2], link, (ttl + 59) / 60, &msg);
+    message = pp_mail_format(p, mail, &msg, pp_login_msgid_domain(p, mail->from),
+                             apr_time_now(), &text);
+    if (!message) {
+        message = pp_mail_send(p, mail, cols[2], text);
+    }
+    if (message) {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0505) "login link for user %s not sent: %s", id,
+                message);
+        if (!pp_login_settle(rq, hash, 0, &rc)) {
+            return rc;
+        }
+        return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED,
+                                  "the login email could not be sent; retry later");
+    }
+    if (!pp_login_settle(rq, hash, 1, &rc)) {
+        return rc;
+    }
+    return pp_http_send_json(rq, 202, "{\"status\":\"accepted\"}", 21);
+}

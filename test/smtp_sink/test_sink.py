@@ -1,0 +1,247 @@
+"""Tests for smtp_sink.py; run with
+/usr/bin/python3 -m unittest discover -s test/smtp_sink
+"""
+
+import json
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "smtp_sink.py")
+MESSAGE = ("From: sender@example.com\r\nTo: rcpt@example.com\r\nSubject: hello\r\n\r\n"
+           "first line\r\n.a line starting with a dot\r\nlast line\r\n")
+
+
+class Sink:
+    """One sink process in a temporary directory, stopped on close."""
+
+    def __init__(self, *extra):
+        self.tmp = tempfile.TemporaryDirectory(prefix="smtp-sink-test-")
+        self.dir = os.path.join(self.tmp.name, "mail")
+        self.ready = os.path.join(self.tmp.name, "ready.json")
+        self.proc = subprocess.Popen(
+            [sys.executable, SINK, "--dir", self.dir, "--ready-file", self.ready, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.ready):
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                raise RuntimeError(f"sink exited {self.proc.returncode}: {err.decode()}")
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("sink did not become ready in 10 s")
+            time.sleep(0.02)
+        with open(self.ready) as f:
+            self.info = json.load(f)
+
+    def smtp(self):
+        return smtplib.SMTP(self.info["host"], self.info["port"], timeout=10)
+
+    def messages(self):
+        names = sorted(n for n in os.listdir(self.dir) if n.endswith(".eml"))
+        out = []
+        for n in names:
+            with open(os.path.join(self.dir, n), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+    def close(self):
+        self.stop()
+        self.tmp.cleanup()
+
+
+class SinkTestCase(unittest.TestCase):
+    def start(self, *extra):
+        sink = Sink(*extra)
+        self.addCleanup(sink.close)
+        return sink
+
+
+class DeliveryTest(SinkTestCase):
+    def test_ready_file_describes_a_listening_loopback_port(self):
+        sink = self.start()
+        self.assertEqual(sink.info["host"], "127.0.0.1")
+        self.assertEqual(sink.info["pid"], sink.proc.pid)
+        self.assertGreater(sink.info["port"], 0)
+        with socket.create_connection((sink.info["host"], sink.info["port"]), timeout=5) as s:
+            self.assertTrue(s.recv(512).startswith(b"220 "))
+
+    def test_each_message_is_one_file_with_the_envelope_and_exact_body(self):
+        sink = self.start()
+        with sink.smtp() as s:
+            refused = s.sendmail("sender@example.com", ["rcpt@example.com", "cc@example.com"],
+                                 MESSAGE)
+        self.assertEqual(refused, {})
+        msgs = sink.messages()
+        self.assertEqual(len(msgs), 1)
+        head = (b"Return-Path: <sender@example.com>\r\n"
+                b"Delivered-To: rcpt@example.com\r\nDelivered-To: cc@example.com\r\n")
+        # Dot-stuffing undone, CRLF kept: the file is what the client meant to send.
+        self.assertEqual(msgs[0], head + MESSAGE.encode())
+
+    def test_file_names_sort_by_arrival_and_no_temp_files_remain(self):
+        sink = self.start()
+        with sink.smtp() as s:
+            for i in range(12):
+                s.sendmail("a@example.com", ["b@example.com"], f"Subject: n{i}\r\n\r\nbody {i}\r\n")
+        msgs = sink.messages()
+        self.assertEqual([m.split(b"Subject: ")[1].split(b"\r\n")[0] for m in msgs],
+                         [f"n{i}".encode() for i in range(12)])
+        self.assertEqual(sorted(os.listdir(sink.dir)),
+                         sorted(n for n in os.listdir(sink.dir) if n.endswith(".eml")))
+
+    def test_fixed_port(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        sink = self.start("--port", str(port))
+        self.assertEqual(sink.info["port"], port)
+        with sink.smtp() as s:
+            s.sendmail("a@example.com", ["b@example.com"], "Subject: x\r\n\r\ny\r\n")
+        self.assertEqual(len(sink.messages()), 1)
+
+
+class AuthTest(SinkTestCase):
+    def test_mail_without_auth_is_refused(self):
+        sink = self.start("--require-auth", "user:s3cret")
+        with sink.smtp() as s:
+            s.ehlo()
+            self.assertIn("PLAIN", s.esmtp_features.get("auth", ""))
+            self.assertIn("LOGIN", s.esmtp_features.get("auth", ""))
+            with self.assertRaises(smtplib.SMTPSenderRefused) as cm:
+                s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+            self.assertEqual(cm.exception.smtp_code, 530)
+        self.assertEqual(sink.messages(), [])
+
+    def test_wrong_password_is_refused(self):
+        sink = self.start("--require-auth", "user:s3cret")
+        with sink.smtp() as s:
+            with self.assertRaises(smtplib.SMTPAuthenticationError) as cm:
+                s.login("user", "wrong")
+            self.assertEqual(cm.exception.smtp_code, 535)
+
+    def test_plain_and_login_with_the_right_password_deliver(self):
+        sink = self.start("--require-auth", "user:s3cret")
+        for mech in ("PLAIN", "LOGIN"):
+            with sink.smtp() as s:
+                s.ehlo()
+                s.user, s.password = "user", "s3cret"
+                code, _ = s.auth(mech, getattr(s, "auth_" + mech.lower()))
+                self.assertEqual(code, 235, mech)
+                s.sendmail("a@example.com", ["b@example.com"], f"Subject: {mech}\r\n\r\nx\r\n")
+        self.assertEqual(len(sink.messages()), 2)
+
+    def test_auth_not_offered_when_not_required(self):
+        sink = self.start()
+        with sink.smtp() as s:
+            s.ehlo()
+            self.assertNotIn("auth", s.esmtp_features)
+
+
+class FailureTest(SinkTestCase):
+    def test_fail_550_at_rcpt(self):
+        sink = self.start("--fail", "550")
+        with sink.smtp() as s:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+                s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+            self.assertEqual(cm.exception.recipients["b@example.com"][0], 550)
+        self.assertEqual(sink.messages(), [])
+
+    def test_fail_451_at_data(self):
+        sink = self.start("--fail", "451", "--fail-stage", "data")
+        with sink.smtp() as s:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+            self.assertEqual(cm.exception.smtp_code, 451)
+        self.assertEqual(sink.messages(), [])
+
+    def test_fail_file_starts_and_ends_an_outage_at_runtime(self):
+        sink = self.start()
+        fail = os.path.join(sink.dir, ".fail")
+
+        def send():
+            with sink.smtp() as s:
+                s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+
+        send()
+        with open(fail, "w") as f:
+            f.write("451\n")
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            send()
+        self.assertEqual(cm.exception.recipients["b@example.com"][0], 451)
+        with open(fail, "w") as f:
+            f.write("554 data\n")
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            send()
+        self.assertEqual(cm.exception.smtp_code, 554)
+        os.unlink(fail)
+        send()
+        self.assertEqual(len(sink.messages()), 2)
+
+    def test_fail_file_overrides_command_line_and_garbage_is_ignored(self):
+        sink = self.start("--fail", "550")
+        fail = os.path.join(sink.dir, ".fail")
+        with open(fail, "w") as f:
+            f.write("not a code")
+        with sink.smtp() as s:  # garbage: the command line still applies
+            with self.assertRaises(smtplib.SMTPRecipientsRefused):
+                s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+        with open(fail, "w") as f:
+            f.write("421 data")
+        with sink.smtp() as s:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+            self.assertEqual(cm.exception.smtp_code, 421)
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_sigterm_and_sigint_exit_cleanly_and_remove_the_ready_file(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            sink = Sink()
+            try:
+                self.assertEqual(sink.stop(sig), 0, sig)
+                self.assertFalse(os.path.exists(sink.ready))
+                with self.assertRaises(OSError):
+                    socket.create_connection((sink.info["host"], sink.info["port"]), timeout=2)
+            finally:
+                sink.close()
+
+    def test_non_loopback_host_is_refused(self):
+        for host in ("0.0.0.0", "192.0.2.1", "::", "example.com"):
+            with tempfile.TemporaryDirectory() as d:
+                r = subprocess.run([sys.executable, SINK, "--host", host, "--dir", d],
+                                   capture_output=True, timeout=10)
+                self.assertEqual(r.returncode, 2, host)
+                self.assertIn(b"--host", r.stderr)
+
+    def test_port_in_use_is_a_clear_error(self):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            with tempfile.TemporaryDirectory() as d:
+                r = subprocess.run([sys.executable, SINK, "--port", str(busy.getsockname()[1]),
+                                    "--dir", d], capture_output=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"cannot listen", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
