@@ -6,7 +6,6 @@
 
 #include <apr_strings.h>
 #include <http_protocol.h>
-#include <json-c/json.h>
 
 APLOG_USE_MODULE(polypartner);
 
@@ -52,14 +51,16 @@ static int pp_signin_page(pp_req_t *rq, int status, const char *title, const cha
     return OK;
 }
 
-/* The "message" of an error body from the database, for the page. */
-static const char *pp_signin_message(pp_req_t *rq, const char *body, const char *fallback)
+/* A string member of a body the database returned, or fallback. */
+static const char *pp_signin_field(pp_req_t *rq, const char *body, const char *name,
+                                   const char *fallback)
 {
-    json_object *o, *m;
+    json_object *o;
+    const char *v = NULL;
 
     if (body && !pp_json_parse_object(rq->r->pool, body, strlen(body), &o) &&
-        json_object_object_get_ex(o, "message", &m) && json_object_is_type(m, json_type_string)) {
-        return apr_pstrdup(rq->r->pool, json_object_get_string(m));
+        !pp_json_string_field(rq->r->pool, o, name, 1, 1, 4096, &v, NULL)) {
+        return v;
     }
     return fallback;
 }
@@ -78,8 +79,7 @@ static int pp_signin_show(pp_req_t *rq)
 {
     apr_pool_t *p = rq->r->pool;
     const char *token = rq->r->args ? pp_form_get(p, rq->r->args, "token") : NULL;
-    const char *args[1], *cols[2], *email = NULL;
-    json_object *o, *e;
+    const char *args[1], *cols[2], *email;
     int rc = OK;
 
     if (!pp_secret_is_wellformed(token)) {
@@ -91,15 +91,12 @@ static int pp_signin_show(pp_req_t *rq)
         return rc;
     }
     if (pp_db_status(cols[0]) != 200) {
-        return pp_signin_invalid(rq, pp_signin_message(rq, cols[1],
-                                                       "This sign-in link is not valid"));
+        return pp_signin_invalid(rq, pp_signin_field(rq, cols[1], "message",
+                                                     "This sign-in link is not valid"));
     }
-    if (cols[1] && !pp_json_parse_object(p, cols[1], strlen(cols[1]), &o) &&
-        json_object_object_get_ex(o, "email", &e) && json_object_is_type(e, json_type_string)) {
-        email = json_object_get_string(e);
-    }
+    email = pp_signin_field(rq, cols[1], "email", "the trader this link was sent to");
     return pp_signin_page(rq, 200, "Sign in",
-        apr_pstrcat(p, "Sign in as ", email ? email : "the trader this link was sent to",
+        apr_pstrcat(p, "Sign in as ", email,
                     ". The link works once.", NULL),
         apr_pstrcat(p, "<form method=\"post\" action=\"/auth/login\">"
                     "<input type=\"hidden\" name=\"token\" value=\"", pp_html_escape(p, token),
@@ -111,9 +108,8 @@ static int pp_signin_redeem(pp_req_t *rq)
     request_rec *r = rq->r;
     apr_pool_t *p = r->pool;
     const char *ctype = apr_table_get(r->headers_in, "Content-Type");
-    const char *body, *token, *secret, *args[3], *cols[2], *redirect = NULL;
+    const char *body, *token, *secret, *args[3], *cols[2], *redirect;
     apr_size_t len;
-    json_object *o, *u;
     int rc = OK, ttl = pp_config_session_ttl(rq->conf);
 
     if (!pp_session_origin_ok(rq)) {
@@ -144,15 +140,10 @@ static int pp_signin_redeem(pp_req_t *rq)
         return rc;
     }
     if (pp_db_status(cols[0]) != 200) {
-        return pp_signin_invalid(rq, pp_signin_message(rq, cols[1],
-                                                       "This sign-in link is not valid"));
+        return pp_signin_invalid(rq, pp_signin_field(rq, cols[1], "message",
+                                                     "This sign-in link is not valid"));
     }
-    if (cols[1] && !pp_json_parse_object(p, cols[1], strlen(cols[1]), &o) &&
-        json_object_object_get_ex(o, "redirect_url", &u) &&
-        json_object_is_type(u, json_type_string)) {
-        redirect = apr_pstrdup(p, json_object_get_string(u));
-    }
-    if (!redirect) {
+    if (!(redirect = pp_signin_field(rq, cols[1], "redirect_url", NULL))) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0522) "redeemed a token without a redirect_url");
         return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
     }

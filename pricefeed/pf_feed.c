@@ -31,15 +31,24 @@ static char *pf_xstrdup(const char *s)
     return d;
 }
 
+static void pf_strlist_reserve(pf_strlist_t *l, int n)
+{
+    int cap = l->cap ? l->cap : 16;
+    char **v;
+
+    if (n <= l->cap) {
+        return;
+    }
+    while (cap < n) cap *= 2;
+    v = realloc(l->v, (size_t)cap * sizeof(*v));
+    if (!v) abort();
+    l->v = v;
+    l->cap = cap;
+}
+
 void pf_strlist_push(pf_strlist_t *l, const char *s)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, (size_t)cap * sizeof(*v));
-        if (!v) abort();
-        l->v = v;
-        l->cap = cap;
-    }
+    pf_strlist_reserve(l, l->n + 1);
     l->v[l->n++] = pf_xstrdup(s);
 }
 
@@ -55,19 +64,12 @@ void pf_strlist_clear(pf_strlist_t *l)
 
 void pf_strlist_take(pf_strlist_t *dst, pf_strlist_t *src)
 {
-    int i;
-
-    for (i = 0; i < src->n; i++) {
-        if (dst->n == dst->cap) {
-            int cap = dst->cap ? dst->cap * 2 : 16;
-            while (cap < dst->n + 1) cap *= 2;
-            char **v = realloc(dst->v, (size_t)cap * sizeof(*v));
-            if (!v) abort();
-            dst->v = v;
-            dst->cap = cap;
-        }
-        dst->v[dst->n++] = src->v[i];
+    if (!src->n) {
+        return;
     }
+    pf_strlist_reserve(dst, dst->n + src->n);
+    memcpy(dst->v + dst->n, src->v, (size_t)src->n * sizeof(*src->v));
+    dst->n += src->n;
     src->n = 0;
 }
 

@@ -501,23 +501,31 @@ static void pf_discover(pf_rest_t *r)
 
 /* ---- snapshots ---------------------------------------------------------- */
 
+/* The POST /books body for n token ids: [{"token_id":"…"},…]. */
+static const char *pf_books_body(pf_rest_t *r, char *const *ids, int n)
+{
+    char *body = apr_palloc(r->scratch, (apr_size_t)n * 96 + 4), *p = body;
+    int i;
+
+    *p++ = '[';
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s{\"token_id\":\"%s\"}", i ? "," : "", ids[i]);
+    }
+    *p++ = ']';
+    *p = '\0';
+    return body;
+}
+
 static void pf_snapshots(pf_rest_t *r)
 {
     while (r->want_books.n && pf_gate_open(r, PF_API_CLOB)) {
         int n = r->want_books.n < PF_BOOKS_PER_REQUEST ? r->want_books.n : PF_BOOKS_PER_REQUEST;
         int start = r->want_books.n - n, i, applied = 0;
-        char *body = apr_palloc(r->scratch, (apr_size_t)n * 96 + 4), *p = body;
         const char *url = apr_pstrcat(r->scratch, r->cfg->clob_url, "/books", NULL);
         const char *err;
         long st;
 
-        *p++ = '[';
-        for (i = start; i < r->want_books.n; i++) {
-            p += sprintf(p, "%s{\"token_id\":\"%s\"}", i > start ? "," : "", r->want_books.v[i]);
-        }
-        *p++ = ']';
-        *p = '\0';
-        st = pf_http(r, PF_API_CLOB, url, body);
+        st = pf_http(r, PF_API_CLOB, url, pf_books_body(r, r->want_books.v + start, n));
         if (st != 200) {
             if (st && st != 429 && st < 500) {
                 pf_gate_fail(r, PF_API_CLOB, 0,
@@ -562,20 +570,13 @@ static const char *pf_book_signature(pf_rest_t *r, pf_book_t *b)
 
 static int pf_verify(pf_rest_t *r, pf_verify_t *v)
 {
-    char *body = apr_palloc(r->scratch, (apr_size_t)v->tokens.n * 96 + 4), *p = body;
     const char *url = apr_pstrcat(r->scratch, r->cfg->clob_url, "/books", NULL);
     const char **before;
     int i, applied = 0;
     long st;
 
     if (!v->tokens.n) return 1;
-    *p++ = '[';
-    for (i = 0; i < v->tokens.n; i++) {
-        p += sprintf(p, "%s{\"token_id\":\"%s\"}", i ? "," : "", v->tokens.v[i]);
-    }
-    *p++ = ']';
-    *p = '\0';
-    st = pf_http(r, PF_API_CLOB, url, body);
+    st = pf_http(r, PF_API_CLOB, url, pf_books_body(r, v->tokens.v, v->tokens.n));
     if (st != 200) {
         return 0;
     }
