@@ -104,6 +104,10 @@ BEGIN
 END
 $$;
 
-SELECT pp_opaque_ids_adopt('users');
-SELECT pp_opaque_ids_adopt('wallets');
+DO $$
+BEGIN
+    PERFORM pp_opaque_ids_adopt('users');
+    PERFORM pp_opaque_ids_adopt('wallets');
+END
+$$;
 DROP FUNCTION pp_opaque_ids_adopt(text);
