@@ -71,12 +71,20 @@ $$;
 
 -- The next id of a space (the column default of users.id and wallets.id).
 CREATE FUNCTION pp_next_opaque_id(p_space text) RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
     s opaque_id_spaces;
 BEGIN
     SELECT * INTO STRICT s FROM opaque_id_spaces WHERE name = p_space;
     RETURN pp_opaque_id(s.key, s.floor, nextval(s.counter));
+END
+$$;
+-- A SECURITY DEFINER function must not resolve names through the caller's
+-- search_path, nor through pg_temp ahead of its own schema.
+DO $$
+BEGIN
+    EXECUTE format('ALTER FUNCTION pp_next_opaque_id(text) SET search_path = %I, pg_temp',
+                   current_schema());
 END
 $$;
 
