@@ -29,8 +29,9 @@ static const char *const created_keys[] = {
     "starting_balance", "rules", "metadata", NULL
 };
 static const char *const envelope_keys[] = {
-    "account_id", "external_id", "stage", "status", "balance", "starting_balance", "equity",
-    "unrealized_pnl", "realized_pnl", "open_positions", "rules", "metadata", "updated_at", NULL
+    "account_id", "external_id", "stage", "status", "balance", "reserved_cash",
+    "starting_balance", "equity", "unrealized_pnl", "realized_pnl", "open_positions", "rules",
+    "metadata", "updated_at", NULL
 };
 static const char *const position_keys[] = {
     "market_id", "outcome", "quantity", "avg_entry_price", "current_price", "market_value",
@@ -367,8 +368,8 @@ static void assert_envelope(const it_response_t *r, const char *id, const char *
                             const char *status, const char *balance, const char *starting,
                             const char *equity, const char *upnl, int npositions)
 {
-    static const char *const money[] = { "balance", "starting_balance", "equity",
-                                         "unrealized_pnl", NULL };
+    static const char *const money[] = { "balance", "reserved_cash", "starting_balance",
+                                         "equity", "unrealized_pnl", NULL };
     json_object *pos;
     int i;
 

@@ -2165,6 +2165,91 @@ START_TEST(test_envelope_marks_to_market)
 }
 END_TEST
 
+/* A money string "-?D+.DD" as cents, exactly (never through a double). */
+static long long money_cents(const it_response_t *r, const char *s)
+{
+    long long v = 0;
+    const char *p = s;
+    int neg = 0;
+
+    ck_assert_msg(s && it_matches(s, "^-?[0-9]{1,15}\\.[0-9]{2}$"),
+                  "expected a money string, got %s: %s", s ? s : "(none)", it_describe(r));
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    for (; *p; p++) {
+        if (*p != '.') v = v * 10 + (*p - '0');
+    }
+    return neg ? -v : v;
+}
+
+/* equity = balance + reserved_cash + sum of open_positions[].market_value,
+ * from the body alone. */
+static void assert_equity_reconciles(const it_response_t *g)
+{
+    json_object *ps = it_json_get(g->json, "open_positions");
+    long long sum;
+    size_t i;
+
+    ck_assert_msg(ps && json_object_is_type(ps, json_type_array), "%s", it_describe(g));
+    sum = money_cents(g, it_json_str(g->json, "balance"))
+          + money_cents(g, it_json_str(g->json, "reserved_cash"));
+    for (i = 0; i < json_object_array_length(ps); i++) {
+        sum += money_cents(g, it_json_str(json_object_array_get_idx(ps, i), "market_value"));
+    }
+    ck_assert_msg(sum == money_cents(g, it_json_str(g->json, "equity")),
+                  "equity must be balance + reserved_cash + sum of market_value "
+                  "(%lld cents): %s", sum, it_describe(g));
+}
+
+START_TEST(test_envelope_reserved_cash_reconciles)
+{
+    account_t a = new_account(DEMO, "1000");
+    market_t m = quoted_market("0.40", "0.43");
+    it_response_t g;
+    long long o1;
+
+    g = get_account(DEMO, &a);
+    assert_str(g, g.json, "reserved_cash", "0.00");
+    assert_equity_reconciles(&g);
+
+    market_order(&a, m.yes, "BUY", "100", NULL);                       /* 43.00 */
+    o1 = limit_order(&a, m.yes, "BUY", "10", "0.10", NULL, "open");    /* 1.00 reserved */
+    limit_order(&a, m.no, "BUY", "7", "0.37", NULL, "open");           /* 2.59 reserved */
+    limit_order(&a, m.yes, "SELL", "50", "0.90", NULL, "open");        /* shares only */
+    g = get_account(DEMO, &a);
+    it_assert_status(g, 200);
+    assert_str(g, g.json, "balance", "953.41");
+    assert_str(g, g.json, "reserved_cash", "3.59");
+    /* 953.41 + 3.59 + 100 x 0.4150 */
+    assert_str(g, g.json, "equity", "998.50");
+    assert_equity_reconciles(&g);
+    ck_assert_str_eq(it_db_scalar("select sum(reserved_cash)::text from orders "
+                                  "where wallet_id = $1::bigint and status = 'open'",
+                                  a.wallet_text), "3.59");
+
+    ck_assert_int_eq(cancel_order_key(DEMO, a.id, it_lltext(o1)).status, 200);
+    g = get_account(DEMO, &a);
+    assert_str(g, g.json, "reserved_cash", "2.59");
+    assert_str(g, g.json, "equity", "998.50");
+    assert_equity_reconciles(&g);
+
+    g = call(DEMO, "PATCH", account_path(a.id, NULL), "{\"metadata\":{\"k\":1}}");
+    it_assert_status(g, 200);
+    assert_str(g, g.json, "reserved_cash", "2.59");
+    assert_equity_reconciles(&g);
+
+    /* close cancels the rest: nothing reserved, the cash is back in the balance */
+    g = call(DEMO, "POST", account_path(a.id, "/close"), NULL);
+    it_assert_status(g, 200);
+    assert_str(g, g.json, "reserved_cash", "0.00");
+    assert_str(g, g.json, "balance", "957.00");
+    assert_equity_reconciles(&g);
+    assert_invariants();
+}
+END_TEST
+
 START_TEST(test_settlement_pays_winners)
 {
     account_t a = new_account(DEMO, "1000"), b = new_account(DEMO, "1000");
@@ -2515,6 +2600,7 @@ Suite *it_trading_suite(void)
 
     tcase_set_timeout(env_tc, 180);
     tcase_add_test(env_tc, test_envelope_marks_to_market);
+    tcase_add_test(env_tc, test_envelope_reserved_cash_reconciles);
     tcase_add_test(env_tc, test_settlement_pays_winners);
     tcase_add_test(env_tc, test_settlement_void_pays_half);
     suite_add_tcase(s, env_tc);

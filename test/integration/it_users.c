@@ -292,6 +292,39 @@ START_TEST(test_new_and_existing_email_look_the_same)
 }
 END_TEST
 
+/* The user_id of a trader another tenant already registered must not stand
+ * out by its order: before opaque ids it was always below the ids of the
+ * never-seen emails registered just before and after it. Over 24 trials a
+ * random order puts it below both about 8 times (sd 2.3) and orders the two
+ * fresh ids about 12 times (sd 2.4). */
+START_TEST(test_existing_email_gives_no_order_signal)
+{
+    const int trials = 24;
+    int below_both = 0, fresh_ascending = 0, i;
+
+    for (i = 0; i < trials; i++) {
+        char *xs = it_unique("seen"), *es = it_printf("%s@example.com", xs);
+        char *xf = it_unique("fresh"), *ef = it_printf("%s@example.com", xf);
+        char *xg = it_unique("fresh"), *eg = it_printf("%s@example.com", xg);
+        long long f, s, g;
+
+        it_register(OTHER, xs, es, NULL);
+        f = it_register(DEMO, xf, ef, NULL);
+        s = it_register(DEMO, xs, es, NULL);
+        g = it_register(DEMO, xg, eg, NULL);
+        ck_assert_msg(f > 0 && s > 0 && g > 0 && f < (1LL << 53) && s < (1LL << 53)
+                      && g < (1LL << 53), "ids must be positive and below 2^53: %lld %lld %lld",
+                      f, s, g);
+        below_both += s < f && s < g;
+        fresh_ascending += f < g;
+    }
+    ck_assert_msg(below_both <= 20, "an existing email's id was below both fresh ids in %d of %d "
+                  "trials", below_both, trials);
+    ck_assert_msg(fresh_ascending <= 21 && fresh_ascending >= 3,
+                  "fresh ids ascended in %d of %d trials", fresh_ascending, trials);
+}
+END_TEST
+
 /* ---- email rules ------------------------------------------------------------------ */
 
 START_TEST(test_invalid_email_shapes)
@@ -643,6 +676,7 @@ Suite *it_users_suite(void)
     tcase_add_test(reg, test_user_already_mapped);
     tcase_add_test(reg, test_linking_across_tenants_gives_no_signal);
     tcase_add_test(reg, test_new_and_existing_email_look_the_same);
+    tcase_add_test(reg, test_existing_email_gives_no_order_signal);
     tcase_add_test(reg, test_personal_wallet);
     suite_add_tcase(s, reg);
 

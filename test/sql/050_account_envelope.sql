@@ -15,12 +15,13 @@ BEGIN
     PERFORM pp_test_eq(r.body, pp_account_envelope(a), 'body = pp_account_envelope');
     PERFORM pp_test_eq(pp_test_keys(r.body),
                        ARRAY['account_id', 'external_id', 'stage', 'status', 'balance',
-                             'starting_balance', 'equity', 'unrealized_pnl', 'realized_pnl',
-                             'open_positions', 'rules', 'metadata', 'updated_at'],
+                             'reserved_cash', 'starting_balance', 'equity', 'unrealized_pnl',
+                             'realized_pnl', 'open_positions', 'rules', 'metadata', 'updated_at'],
                        'envelope keys in order');
     PERFORM pp_test_eq(r.body::jsonb,
         jsonb_build_object('account_id', a::text, 'external_id', 'ev1-acc', 'stage', 'challenge',
-                           'status', 'active', 'balance', '10000.00', 'starting_balance', '10000.00',
+                           'status', 'active', 'balance', '10000.00', 'reserved_cash', '0.00',
+                           'starting_balance', '10000.00',
                            'equity', '10000.00', 'unrealized_pnl', '0.00', 'realized_pnl', NULL,
                            'open_positions', '[]'::jsonb, 'rules', '{"r":1}'::jsonb,
                            'metadata', '{"m":"x"}'::jsonb,
@@ -297,5 +298,70 @@ BEGIN
     PERFORM pp_get_account('ev-b', a);
     PERFORM pp_account_envelope(a);
     PERFORM pp_test_assert_unchanged(before, 'reads');
+END
+$$;
+
+-- test: reserved_cash is the cash open orders reserve, so equity = balance + reserved_cash + sum of market_value holds in every body that carries the envelope
+DO $$
+DECLARE
+    u bigint := pp_test_user('ev-a', 'ev-rc', 'evrc@example.com');
+    a uuid := pp_test_account('ev-a', u, 'evrc-acc', 1000);
+    w bigint := pp_test_wallet(a);
+    o1 bigint;
+    r record;
+    body text;
+    b jsonb;
+BEGIN
+    PERFORM pp_test_token('5601', 0.30, 0.34, NULL, NULL);   -- mark 0.3200
+    PERFORM pp_test_position(w, '5601', 250, 0.28);          -- 80.00
+    PERFORM pp_test_eq(pp_account_envelope(a)::jsonb->>'reserved_cash', '0.00', 'nothing reserved');
+    o1 := pp_engine_rest_limit_order(w, '5601', 'BUY', 12.3456, 0.4567);   -- 5.64
+    PERFORM pp_engine_rest_limit_order(w, '5601', 'BUY', 3, 0.3333);       -- 1.00
+    PERFORM pp_engine_rest_limit_order(w, '5601', 'SELL', 100, 0.9);       -- shares, no cash
+    PERFORM pp_engine_rest_limit_order(w, '5601', 'BUY', 10, 0.1);         -- 1.00, cancelled
+    PERFORM pp_engine_cancel_order(currval(pg_get_serial_sequence('orders', 'id')));
+    -- every body built from the envelope: GET, PATCH, the trader's account
+    -- view and the trader's account list
+    FOR body IN
+        SELECT x.body FROM pp_get_account('ev-a', a) x
+        UNION ALL SELECT x.body FROM pp_patch_account('ev-a', a, NULL, '{"k":1}') x
+        UNION ALL SELECT x.body FROM pp_trader_account(u, a) x
+        UNION ALL SELECT (x.body::json->'accounts'->0)::text FROM pp_trader_me(u) x
+    LOOP
+        b := body::jsonb;
+        PERFORM pp_test_eq(b->>'balance', '993.36', 'balance');
+        PERFORM pp_test_eq(b->>'reserved_cash', '6.64', 'reserved_cash: two resting BUYs');
+        PERFORM pp_test_eq(b->>'equity', '1080.00', 'equity');
+        PERFORM pp_test_eq(((b->>'balance')::numeric + (b->>'reserved_cash')::numeric
+                            + (SELECT coalesce(sum((p->>'market_value')::numeric), 0)
+                               FROM jsonb_array_elements(b->'open_positions') p))::text,
+                           b->>'equity', 'equity reconciled from the body');
+        PERFORM pp_test_eq((pp_test_keys(body))[5:7], ARRAY['balance', 'reserved_cash',
+                           'starting_balance'], 'reserved_cash follows balance');
+    END LOOP;
+    PERFORM pp_engine_cancel_order(o1);
+    PERFORM pp_test_eq(pp_account_envelope(a)::jsonb->>'reserved_cash', '1.00', 'after a cancel');
+    -- close cancels every order: nothing is reserved any more
+    SELECT * INTO STRICT r FROM pp_close_account('ev-a', a, 1000);
+    PERFORM pp_test_eq(r.status, 200, 'close status');
+    PERFORM pp_test_eq(r.body::jsonb->>'reserved_cash', '0.00', 'reserved_cash after close');
+    PERFORM pp_test_eq(r.body::jsonb->>'equity', '1080.00', 'equity after close');
+END
+$$;
+
+-- test: reset answers the envelope with reserved_cash 0.00
+DO $$
+DECLARE
+    u bigint := pp_test_user('ev-a', 'ev-rr', 'evrr@example.com');
+    a uuid := pp_test_account('ev-a', u, 'evrr-acc', 1000);
+    r record;
+BEGIN
+    PERFORM pp_test_token('5602', 0.30, 0.34, NULL, NULL);
+    PERFORM pp_engine_rest_limit_order(pp_test_wallet(a), '5602', 'BUY', 10, 0.3);
+    PERFORM pp_test_eq(pp_account_envelope(a)::jsonb->>'reserved_cash', '3.00', 'before reset');
+    SELECT * INTO STRICT r FROM pp_reset_account('ev-a', a, 1000);
+    PERFORM pp_test_eq(r.status, 200, 'reset status');
+    PERFORM pp_test_eq(r.body::jsonb->>'reserved_cash', '0.00', 'reserved_cash after reset');
+    PERFORM pp_test_eq(r.body::jsonb->>'equity', '1000.00', 'equity after reset');
 END
 $$;

@@ -53,8 +53,8 @@ BEGIN
     END LOOP;
     PERFORM pp_test_eq(pp_test_keys((r.body::json->'accounts'->2)::text),
                        ARRAY['account_id', 'external_id', 'stage', 'status', 'balance',
-                             'starting_balance', 'equity', 'unrealized_pnl', 'realized_pnl',
-                             'open_positions', 'rules', 'metadata', 'updated_at', 'tenant'],
+                             'reserved_cash', 'starting_balance', 'equity', 'unrealized_pnl',
+                             'realized_pnl', 'open_positions', 'rules', 'metadata', 'updated_at', 'tenant'],
                        'account keys in order');
     PERFORM pp_test_eq(r.body::json->'accounts'->>2,
                        left(pp_account_envelope(a1), -1) || ',"tenant":"tr-a"}', 'account text');
