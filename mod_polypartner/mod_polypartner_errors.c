@@ -12,11 +12,20 @@ APLOG_USE_MODULE(polypartner);
 
 #define PP_ERROR_FILTER "POLYPARTNER_JSON_ERROR"
 
+/* The path of a request line httpd refused before parsing it (too long):
+ * what it could read of "METHOD SP path ...", or NULL. */
+static const char *pp_errors_raw_path(const request_rec *r)
+{
+    const char *sp = r->the_request ? strchr(r->the_request, ' ') : NULL;
+    return sp ? sp + 1 : NULL;
+}
+
 /* The raw path as the client sent it: r->uri may not be decoded yet (or at
  * all) when httpd refuses a request. */
-static int pp_errors_is_api_path(const request_rec *r)
+int pp_errors_is_api_path(const request_rec *r)
 {
-    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    const char *path = r->parsed_uri.path ? r->parsed_uri.path
+                     : r->uri ? r->uri : pp_errors_raw_path(r);
     if (!path) {
         return 0;
     }
