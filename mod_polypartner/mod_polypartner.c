@@ -131,13 +131,28 @@ static int pp_handler(request_rec *r)
     return pp_dispatch(&rq);
 }
 
-/* The API paths are not files: skip httpd's directory walk, which refuses
- * long paths with 403 and an error-log line (AH00127) for anyone, and
- * httpd's TRACE handling, so the router answers every method with Allow. */
+static int pp_is_module_path(const request_rec *r)
+{
+    return pp_errors_is_api_path(r) || (r->uri && strncmp(r->uri, "/auth/", 6) == 0);
+}
+
+/* The module's paths are not files: skip httpd's mapping to the document
+ * root, which refuses long paths with 403 and an error-log line (AH00127)
+ * for anyone, ... */
+static int pp_translate_name(request_rec *r)
+{
+    if (!pp_is_module_path(r)) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, "polypartner:", r->uri, NULL);
+    return OK;
+}
+
+/* ... and the directory walk, and httpd's TRACE handling, so the router
+ * answers every method with its Allow list. */
 static int pp_map_to_storage(request_rec *r)
 {
-    return pp_errors_is_api_path(r) || (r->uri && strncmp(r->uri, "/auth/", 6) == 0)
-           ? OK : DECLINED;
+    return pp_is_module_path(r) ? OK : DECLINED;
 }
 
 static void pp_child_init(apr_pool_t *pchild, server_rec *s)
@@ -150,6 +165,7 @@ static void pp_register_hooks(apr_pool_t *p)
     ap_hook_post_config(pp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(pp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(pp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(pp_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(pp_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     pp_errors_register_hooks(p);
 }
