@@ -100,7 +100,8 @@ int pp_config_retry_after(const pp_server_conf_t *conf)
 PP_CONFIG_GETTER(pp_config_db_read_ms, db_read_ms, PP_DEFAULT_DB_READ_MS)
 PP_CONFIG_GETTER(pp_config_db_write_ms, db_write_ms, PP_DEFAULT_DB_WRITE_MS)
 PP_CONFIG_GETTER(pp_config_db_lock_ms, db_lock_ms, PP_DEFAULT_DB_LOCK_MS)
-PP_CONFIG_GETTER(pp_config_db_slow_ms, db_slow_ms, PP_DEFAULT_DB_SLOW_MS)
+/* a call older than the lock budget is waiting on more than a lock */
+PP_CONFIG_GETTER(pp_config_db_slow_ms, db_slow_ms, pp_config_db_lock_ms(conf))
 PP_CONFIG_GETTER(pp_config_db_reconnect_wait_ms, db_reconnect_wait_ms,
                  PP_DEFAULT_DB_RECONNECT_WAIT_MS)
 #undef PP_CONFIG_GETTER
@@ -615,7 +616,7 @@ const command_rec pp_config_cmds[] = {
     AP_INIT_TAKE12("PolyPartnerDBQueueLimit", pp_cmd_db_queue_limit, NULL, RSRC_CONF,
                    "requests of one endpoint that may wait on a slow database at once "
                    "(default: a quarter of MaxRequestWorkers; 0: no bound), and after how "
-                   "many milliseconds a call is slow (default 200)"),
+                   "many milliseconds a call is slow (default: PolyPartnerDBLockTimeout)"),
     AP_INIT_TAKE1("PolyPartnerDBReconnectWait", pp_cmd_db_reconnect_wait, NULL, RSRC_CONF,
                   "milliseconds a request waits for an unreachable database to come back "
                   "before 503 (default 3000)"),

@@ -15,28 +15,32 @@
 
 APLOG_USE_MODULE(polypartner);
 
-/* Log lines about an unusable database: one per interval and process,
- * with the number of refusals in between, not one per request. */
+/* Log lines about an unusable database: one per interval for the whole
+ * server, with the number of refusals in between, not one per request. */
 #define PP_DB_LOG_INTERVAL_S 10
-/* While the database is unreachable, one request per process probes it,
- * first after 100 ms, backing off to once a second. */
+/* While the database is unreachable, one request of the whole server
+ * probes it, first after 100 ms, backing off to once a second. */
 #define PP_DB_PROBE_MIN_MS 100
 #define PP_DB_PROBE_MAX_MS 1000
 #define PP_DB_POLL_MS      50
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *pp_dbd_acquire;
 
-static pp_gate_t *pp_db_gate;          /* shared by all children; NULL: no bound */
+/* Shared by every child (anonymous shared memory made before the fork;
+ * process-local if that fails): whether the database is reachable, when
+ * to probe it next, the log throttles, and the gate. */
+typedef struct {
+    volatile apr_uint32_t down;
+    volatile apr_uint32_t down_since_ms;
+    volatile apr_uint32_t next_probe_ms;
+    volatile apr_uint32_t probe_backoff_ms;
+    pp_throttle_t down_log, timeout_log, gate_log;
+} pp_db_shared_t;
+
+static pp_db_shared_t pp_db_local = { 0, 0, 0, PP_DB_PROBE_MIN_MS, { 0, 0 }, { 0, 0 }, { 0, 0 } };
+static pp_db_shared_t *pp_db_shared = &pp_db_local;
+static pp_gate_t *pp_db_gate;          /* NULL: no bound */
 static int pp_db_default_queue_limit;  /* a quarter of MaxRequestWorkers */
-
-static pp_throttle_t pp_db_down_log, pp_db_timeout_log, pp_db_gate_log;
-
-/* Process-wide view of reachability, so that a down database costs one
- * connection attempt per probe interval rather than one per request. */
-static volatile apr_uint32_t pp_db_down;
-static volatile apr_uint32_t pp_db_down_since_ms;
-static volatile apr_uint32_t pp_db_next_probe_ms;
-static volatile apr_uint32_t pp_db_probe_backoff_ms = PP_DB_PROBE_MIN_MS;
 
 /* What this connection has been told: per backend, since a reconnect
  * (PQreset) starts a fresh server session. */
@@ -65,10 +69,12 @@ int pp_db_init(apr_pool_t *pconf, server_rec *s)
     workers = max_daemons * (per_child > 0 ? per_child : 1);   /* MaxRequestWorkers */
     pp_db_default_queue_limit = workers / 4 > 2 ? workers / 4 : 2;
     pp_db_gate = NULL;
+    pp_db_shared = &pp_db_local;
     if (daemons <= 0 || threads <= 0) {
         return 1;
     }
-    size = pp_gate_size((unsigned)(daemons * threads));
+    /* the gate after the shared state, 8-byte aligned */
+    size = APR_ALIGN(sizeof(pp_db_shared_t), 8) + pp_gate_size((unsigned)(daemons * threads));
     /* anonymous: inherited by every child forked from this generation */
     rv = apr_shm_create(&shm, size, NULL, pconf);
     if (rv != APR_SUCCESS) {
@@ -78,7 +84,10 @@ int pp_db_init(apr_pool_t *pconf, server_rec *s)
         return 1;
     }
     memset(apr_shm_baseaddr_get(shm), 0, size);
-    pp_db_gate = pp_gate_attach(apr_shm_baseaddr_get(shm), (unsigned)(daemons * threads));
+    pp_db_shared = apr_shm_baseaddr_get(shm);
+    pp_db_shared->probe_backoff_ms = PP_DB_PROBE_MIN_MS;
+    pp_db_gate = pp_gate_attach((char *)pp_db_shared + APR_ALIGN(sizeof(pp_db_shared_t), 8),
+                                (unsigned)(daemons * threads));
     return 1;
 }
 
@@ -111,22 +120,22 @@ static int pp_db_connection_lost(const ap_dbd_t *dbd)
 
 static void pp_db_mark_up(void)
 {
-    if (apr_atomic_read32(&pp_db_down) && apr_atomic_xchg32(&pp_db_down, 0)) {
+    if (apr_atomic_read32(&pp_db_shared->down) && apr_atomic_xchg32(&pp_db_shared->down, 0)) {
         /* the next outage reports its first refusal at once */
-        apr_atomic_set32(&pp_db_down_log.next, 0);
+        apr_atomic_set32(&pp_db_shared->down_log.next, 0);
     }
-    apr_atomic_set32(&pp_db_probe_backoff_ms, PP_DB_PROBE_MIN_MS);
+    apr_atomic_set32(&pp_db_shared->probe_backoff_ms, PP_DB_PROBE_MIN_MS);
 }
 
 static void pp_db_mark_down(void)
 {
-    apr_uint32_t backoff = apr_atomic_read32(&pp_db_probe_backoff_ms);
+    apr_uint32_t backoff = apr_atomic_read32(&pp_db_shared->probe_backoff_ms);
 
-    if (apr_atomic_xchg32(&pp_db_down, 1) == 0) {
-        apr_atomic_set32(&pp_db_down_since_ms, pp_db_now_ms());
+    if (apr_atomic_xchg32(&pp_db_shared->down, 1) == 0) {
+        apr_atomic_set32(&pp_db_shared->down_since_ms, pp_db_now_ms());
     }
-    apr_atomic_set32(&pp_db_next_probe_ms, pp_db_now_ms() + backoff);
-    apr_atomic_set32(&pp_db_probe_backoff_ms,
+    apr_atomic_set32(&pp_db_shared->next_probe_ms, pp_db_now_ms() + backoff);
+    apr_atomic_set32(&pp_db_shared->probe_backoff_ms,
                      backoff * 2 < PP_DB_PROBE_MAX_MS ? backoff * 2 : PP_DB_PROBE_MAX_MS);
 }
 
@@ -135,14 +144,14 @@ static int pp_db_may_try(void)
 {
     apr_uint32_t next, now = pp_db_now_ms();
 
-    if (!apr_atomic_read32(&pp_db_down)) {
+    if (!apr_atomic_read32(&pp_db_shared->down)) {
         return 1;
     }
-    next = apr_atomic_read32(&pp_db_next_probe_ms);
+    next = apr_atomic_read32(&pp_db_shared->next_probe_ms);
     if ((apr_int32_t)(now - next) < 0) {
         return 0;
     }
-    return apr_atomic_cas32(&pp_db_next_probe_ms, now + PP_DB_PROBE_MAX_MS, next) == next;
+    return apr_atomic_cas32(&pp_db_shared->next_probe_ms, now + PP_DB_PROBE_MAX_MS, next) == next;
 }
 
 /* A usable connection in *dbd. A database that became unreachable less
@@ -162,14 +171,15 @@ static int pp_db_wait_usable(pp_req_t *rq, ap_dbd_t **dbd)
             else if (pp_db_connection_lost(*dbd)) {
                 apr_dbd_check_conn((*dbd)->driver, rq->r->pool, (*dbd)->handle);
             }
+            /* up only once a statement has run on it (pp_db_run): a pooled
+             * connection looks alive until its server is asked */
             if (*dbd && !pp_db_connection_lost(*dbd)) {
-                pp_db_mark_up();
                 return 1;
             }
             pp_db_mark_down();
         }
-        if (apr_atomic_read32(&pp_db_down)
-            && pp_db_now_ms() - apr_atomic_read32(&pp_db_down_since_ms) >= wait_ms) {
+        if (apr_atomic_read32(&pp_db_shared->down)
+            && pp_db_now_ms() - apr_atomic_read32(&pp_db_shared->down_since_ms) >= wait_ms) {
             return 0;
         }
         apr_sleep(apr_time_from_msec(PP_DB_POLL_MS));
@@ -223,13 +233,14 @@ static int pp_db_failed(pp_req_t *rq, const char *error)
     pp_dberror_sqlstate(error, state);
     switch (pp_dberror_classify(state)) {
     case PP_DBERROR_TIMEOUT:
-        pp_db_log_throttled(rq, &pp_db_timeout_log, APLOG_WARNING, apr_psprintf(
+        pp_gate_trouble(pp_db_gate, (unsigned)rq->route.id, apr_time_now());
+        pp_db_log_throttled(rq, &pp_db_shared->timeout_log, APLOG_WARNING, apr_psprintf(
             rq->r->pool, PP_LOGNO(0109) "%s: a database call exceeded its time budget "
             "(SQLSTATE %s); answered 503", rq->route.name ? rq->route.name : rq->r->uri,
             state));
         return pp_db_retry_later(rq, "the database did not answer in time; retry shortly");
     case PP_DBERROR_TRANSIENT:
-        pp_db_log_throttled(rq, &pp_db_timeout_log, APLOG_WARNING, apr_psprintf(
+        pp_db_log_throttled(rq, &pp_db_shared->timeout_log, APLOG_WARNING, apr_psprintf(
             rq->r->pool, PP_LOGNO(0110) "database call failed transiently: %s", error));
         return pp_db_retry_later(rq, "the database is busy; retry shortly");
     case PP_DBERROR_INTERNAL:
@@ -241,7 +252,8 @@ static int pp_db_failed(pp_req_t *rq, const char *error)
 
 static int pp_db_unreachable(pp_req_t *rq)
 {
-    pp_db_log_throttled(rq, &pp_db_down_log, APLOG_ERR, PP_LOGNO(0101)
+    pp_gate_trouble(pp_db_gate, (unsigned)rq->route.id, apr_time_now());
+    pp_db_log_throttled(rq, &pp_db_shared->down_log, APLOG_ERR, PP_LOGNO(0101)
                         "the database is unreachable (is PostgreSQL up and DBDParams "
                         "right?); answering 503");
     return pp_db_retry_later(rq, "the database is unavailable; retry shortly");
@@ -283,6 +295,7 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
             error = apr_dbd_error(dbd->driver, dbd->handle, rv);
         }
         if (rv == 0) {
+            pp_db_mark_up();
             break;
         }
         if (!pp_db_connection_lost(dbd)) {
@@ -340,8 +353,9 @@ int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int n
     policy.stale = apr_time_from_msec(pp_config_db_write_ms(rq->conf)
                                       + pp_config_db_read_ms(rq->conf)
                                       + pp_config_db_reconnect_wait_ms(rq->conf)) * 2;
+    policy.memory = apr_time_from_msec(pp_config_db_write_ms(rq->conf));
     if (!pp_gate_enter(pp_db_gate, slot, (unsigned)rq->route.id, apr_time_now(), &policy)) {
-        pp_db_log_throttled(rq, &pp_db_gate_log, APLOG_WARNING, apr_psprintf(
+        pp_db_log_throttled(rq, &pp_db_shared->gate_log, APLOG_WARNING, apr_psprintf(
             rq->r->pool, PP_LOGNO(0111) "%s: %u requests are already waiting on a slow "
             "database; answered 503 at once (PolyPartnerDBQueueLimit)",
             rq->route.name ? rq->route.name : rq->r->uri, policy.limit));

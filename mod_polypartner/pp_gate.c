@@ -11,6 +11,7 @@
 /* Position-independent (no pointers), so it can live in shared memory. */
 struct pp_gate_t {
     apr_uint64_t nslots;
+    volatile apr_uint64_t trouble[256];   /* per endpoint: last timeout, or 0 */
     volatile apr_uint64_t slots[];
 };
 
@@ -70,13 +71,24 @@ int pp_gate_enter(pp_gate_t *gate, unsigned slot, unsigned endpoint, apr_time_t 
     if (policy->limit) {
         apr_time_t oldest;
         unsigned n = pp_gate_scan(gate, endpoint, now, policy, &oldest);
-        if (n >= policy->limit && oldest > policy->slow) {
+        apr_uint64_t trouble = apr_atomic_read64(&gate->trouble[endpoint]);
+        /* right after a timeout a fresh wave of calls is as stuck as the
+         * last one, however young: the bound holds until the memory fades */
+        int suspect = trouble && now - (apr_time_t)trouble < policy->memory;
+        if (n >= policy->limit && (oldest > policy->slow || suspect)) {
             return 0;
         }
     }
     v = ((apr_uint64_t)endpoint << PP_GATE_TIME_BITS) | ((apr_uint64_t)now & PP_GATE_TIME_MASK);
     apr_atomic_set64(&gate->slots[slot], v);  /* endpoint > 0: never 0 (free) */
     return 1;
+}
+
+void pp_gate_trouble(pp_gate_t *gate, unsigned endpoint, apr_time_t now)
+{
+    if (gate && endpoint > 0 && endpoint <= 255) {
+        apr_atomic_set64(&gate->trouble[endpoint], (apr_uint64_t)now);
+    }
 }
 
 void pp_gate_leave(pp_gate_t *gate, unsigned slot)

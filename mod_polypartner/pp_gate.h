@@ -5,9 +5,10 @@
  * entering a database call writes (endpoint, start time) into its slot and
  * clears it when done. Entry is refused when the endpoint already has
  * `limit` calls in flight and the oldest of them has run longer than
- * `slow_ms`: a healthy database serves any concurrency, a stuck table holds
- * at most `limit` workers per endpoint. A slot older than `stale_ms` (a
- * worker that died mid-call) no longer counts. */
+ * `slow`, or one of its calls timed out within `memory`: a healthy database
+ * serves any concurrency, a stuck table holds at most `limit` workers per
+ * endpoint. A slot older than `stale` (a worker that died mid-call) no
+ * longer counts. */
 #ifndef PP_GATE_H
 #define PP_GATE_H
 
@@ -25,6 +26,7 @@ typedef struct {
     unsigned limit;      /* 0: no bound */
     apr_time_t slow;     /* an endpoint is stuck when its oldest call is older */
     apr_time_t stale;    /* slots older than this are ignored */
+    apr_time_t memory;   /* how long a timeout keeps the bound strict */
 } pp_gate_policy_t;
 
 /* Takes slot for endpoint (1..255) at now; returns 1, or 0 when refused
@@ -33,6 +35,9 @@ typedef struct {
 int pp_gate_enter(pp_gate_t *gate, unsigned slot, unsigned endpoint, apr_time_t now,
                   const pp_gate_policy_t *policy);
 void pp_gate_leave(pp_gate_t *gate, unsigned slot);
+
+/* A call of endpoint timed out (or found the database unreachable) at now. */
+void pp_gate_trouble(pp_gate_t *gate, unsigned endpoint, apr_time_t now);
 
 /* Calls of endpoint in flight (not stale) at now: for tests and metrics. */
 unsigned pp_gate_count(const pp_gate_t *gate, unsigned endpoint, apr_time_t now,

@@ -234,6 +234,7 @@ Suite *it_trading_suite(void);
 Suite *it_login_suite(void);
 Suite *it_signin_suite(void);
 Suite *it_hardening_suite(void);
+Suite *it_slowdb_suite(void);
 Suite *it_database_suite(void);
 
 #endif

@@ -60,7 +60,7 @@ static pp_gate_t *new_gate(void)
     return pp_gate_attach(mem, NSLOTS);
 }
 
-static const pp_gate_policy_t policy = { 3, MS(200), MS(30000) };
+static const pp_gate_policy_t policy = { 3, MS(200), MS(30000), MS(5000) };
 
 START_TEST(test_gate_admits_any_concurrency_while_calls_are_fast)
 {
@@ -98,10 +98,32 @@ START_TEST(test_gate_bounds_a_stuck_endpoint)
 }
 END_TEST
 
+/* After a timeout, a new wave of young calls is bounded at once. */
+START_TEST(test_gate_remembers_a_timeout)
+{
+    pp_gate_t *g = new_gate();
+    apr_time_t t0 = apr_time_from_sec(1000000);
+    unsigned i;
+    pp_gate_trouble(g, 5, t0);
+    for (i = 0; i < 3; i++) {
+        ck_assert(pp_gate_enter(g, i, 5, t0 + MS(10), &policy));
+    }
+    ck_assert(!pp_gate_enter(g, 3, 5, t0 + MS(20), &policy));
+    ck_assert(pp_gate_enter(g, 3, 6, t0 + MS(20), &policy));
+    for (i = 0; i < 4; i++) {
+        pp_gate_leave(g, i);
+    }
+    /* the memory fades: fast calls are unbounded again */
+    for (i = 0; i < 10; i++) {
+        ck_assert(pp_gate_enter(g, i, 5, t0 + MS(5001), &policy));
+    }
+}
+END_TEST
+
 START_TEST(test_gate_unbounded_and_out_of_range)
 {
     pp_gate_t *g = new_gate();
-    pp_gate_policy_t none = { 0, MS(200), MS(30000) };
+    pp_gate_policy_t none = { 0, MS(200), MS(30000), MS(5000) };
     apr_time_t t0 = apr_time_from_sec(5);
     unsigned i;
     for (i = 0; i < NSLOTS; i++) {
@@ -147,6 +169,7 @@ Suite *unit_dbguard_suite(void)
     tcase_add_test(tc, test_sqlstate_classes);
     tcase_add_test(tc, test_gate_admits_any_concurrency_while_calls_are_fast);
     tcase_add_test(tc, test_gate_bounds_a_stuck_endpoint);
+    tcase_add_test(tc, test_gate_remembers_a_timeout);
     tcase_add_test(tc, test_gate_unbounded_and_out_of_range);
     tcase_add_test(tc, test_throttle_once_per_interval);
     suite_add_tcase(s, tc);
