@@ -121,8 +121,10 @@ static int pp_db_connection_lost(const ap_dbd_t *dbd)
 static void pp_db_mark_up(void)
 {
     if (apr_atomic_read32(&pp_db_shared->down) && apr_atomic_xchg32(&pp_db_shared->down, 0)) {
-        /* the next outage reports its first refusal at once */
+        /* the next outage reports its first refusal at once, and what the
+         * outage made suspect is forgiven */
         apr_atomic_set32(&pp_db_shared->down_log.next, 0);
+        pp_gate_all_fine(pp_db_gate);
     }
     apr_atomic_set32(&pp_db_shared->probe_backoff_ms, PP_DB_PROBE_MIN_MS);
 }
@@ -296,13 +298,18 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
         }
         if (rv == 0) {
             pp_db_mark_up();
+            pp_gate_fine(pp_db_gate, (unsigned)rq->route.id);
             break;
         }
         if (!pp_db_connection_lost(dbd)) {
             *rc = pp_db_failed(rq, error);
             return 0;
         }
-        if (attempt == 0 && pp_db_wait_usable(rq, &dbd)) {
+        /* this connection died (a restart): reconnect now, or, if the
+         * server is not back yet, wait for it like any other request */
+        if (attempt == 0
+            && (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) == APR_SUCCESS
+                || pp_db_wait_usable(rq, &dbd))) {
             pp_rlog(rq, APLOG_WARNING, 0, PP_LOGNO(0105) "database connection was lost; "
                     "reconnected, retrying once");
             res = NULL;

@@ -91,6 +91,22 @@ void pp_gate_trouble(pp_gate_t *gate, unsigned endpoint, apr_time_t now)
     }
 }
 
+void pp_gate_fine(pp_gate_t *gate, unsigned endpoint)
+{
+    /* read first: a healthy endpoint never writes the shared line */
+    if (gate && endpoint > 0 && endpoint <= 255 && apr_atomic_read64(&gate->trouble[endpoint])) {
+        apr_atomic_set64(&gate->trouble[endpoint], 0);
+    }
+}
+
+void pp_gate_all_fine(pp_gate_t *gate)
+{
+    unsigned i;
+    for (i = 0; gate && i < 256; i++) {
+        pp_gate_fine(gate, i);
+    }
+}
+
 void pp_gate_leave(pp_gate_t *gate, unsigned slot)
 {
     if (gate && slot < gate->nslots) {

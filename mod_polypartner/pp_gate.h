@@ -36,8 +36,12 @@ int pp_gate_enter(pp_gate_t *gate, unsigned slot, unsigned endpoint, apr_time_t 
                   const pp_gate_policy_t *policy);
 void pp_gate_leave(pp_gate_t *gate, unsigned slot);
 
-/* A call of endpoint timed out (or found the database unreachable) at now. */
+/* A call of endpoint timed out (or found the database unreachable) at now;
+ * or one succeeded, which ends the suspicion at once. */
 void pp_gate_trouble(pp_gate_t *gate, unsigned endpoint, apr_time_t now);
+void pp_gate_fine(pp_gate_t *gate, unsigned endpoint);
+/* The database is back: no endpoint is suspect any more. */
+void pp_gate_all_fine(pp_gate_t *gate);
 
 /* Calls of endpoint in flight (not stale) at now: for tests and metrics. */
 unsigned pp_gate_count(const pp_gate_t *gate, unsigned endpoint, apr_time_t now,

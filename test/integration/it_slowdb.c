@@ -387,6 +387,22 @@ START_TEST(test_outage_log_is_bounded)
     it_sleep_ms(300);
     log = it_read_file(log_path, NULL);
     pg_script("PP_PG_START");
+    /* and the service comes back by itself, within a probe interval or two */
+    {
+        double until = it_now() + 15.0, back_at = 0, t0 = it_now();
+        while (it_now() < until) {
+            it_response_t r = it_request("GET", "/v1/markets", NULL, NULL);
+            long st = r.status;
+            it_response_free(&r);
+            if (st == 200) {
+                back_at = it_now() - t0;
+                break;
+            }
+            it_sleep_ms(100);
+        }
+        ck_assert_msg(back_at > 0, "the API did not come back within 15 s of PostgreSQL");
+        ck_assert_msg(back_at < 3.0, "the API came back %.1f s after PostgreSQL", back_at);
+    }
     for (i = 0; i < 8; i++) {
         ck_assert_msg(o[i].problem == NULL, "while PostgreSQL was down: %s", o[i].problem);
     }

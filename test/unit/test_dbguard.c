@@ -113,6 +113,28 @@ START_TEST(test_gate_remembers_a_timeout)
     for (i = 0; i < 4; i++) {
         pp_gate_leave(g, i);
     }
+    /* a success ends the suspicion at once */
+    pp_gate_trouble(g, 7, t0);
+    for (i = 10; i < 13; i++) {
+        ck_assert(pp_gate_enter(g, i, 7, t0 + MS(10), &policy));
+    }
+    ck_assert(!pp_gate_enter(g, 13, 7, t0 + MS(10), &policy));
+    pp_gate_fine(g, 7);
+    ck_assert(pp_gate_enter(g, 13, 7, t0 + MS(10), &policy));
+    for (i = 10; i < 14; i++) {
+        pp_gate_leave(g, i);
+    }
+    pp_gate_trouble(g, 7, t0);
+    pp_gate_trouble(g, 8, t0);
+    pp_gate_all_fine(g);
+    for (i = 10; i < 14; i++) {
+        ck_assert(pp_gate_enter(g, i, 7 + i % 2, t0 + MS(10), &policy));
+        ck_assert(pp_gate_enter(g, i + 20, 7 + i % 2, t0 + MS(10), &policy));
+    }
+    for (i = 10; i < 14; i++) {
+        pp_gate_leave(g, i);
+        pp_gate_leave(g, i + 20);
+    }
     /* the memory fades: fast calls are unbounded again */
     for (i = 0; i < 10; i++) {
         ck_assert(pp_gate_enter(g, i, 5, t0 + MS(5001), &policy));
