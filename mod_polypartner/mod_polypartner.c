@@ -4,6 +4,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
 #include <apr_strings.h>
 
 #include "mod_polypartner_auth.h"
@@ -29,7 +30,14 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
     pp_log_set(pp_log_to_httpd, s);
     pp_config_ensure_cursor_keys(pconf, s);
-    if (!pp_db_init()) {
+    for (server_rec *vs = s; vs; vs = vs->next) {
+        const char *err = pp_config_check_db(ptemp, pp_config_get(vs));
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, PP_LOGNO(0304) "%s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (!pp_db_init(pconf, s)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0301)
                      "mod_polypartner needs mod_dbd: enable it (a2enmod dbd) or add "
                      "LoadModule dbd_module modules/mod_dbd.so");
@@ -123,6 +131,30 @@ static int pp_handler(request_rec *r)
     return pp_dispatch(&rq);
 }
 
+static int pp_is_module_path(const request_rec *r)
+{
+    return pp_errors_is_api_path(r) || (r->uri && strncmp(r->uri, "/auth/", 6) == 0);
+}
+
+/* The module's paths are not files: skip httpd's mapping to the document
+ * root, which refuses long paths with 403 and an error-log line (AH00127)
+ * for anyone, ... */
+static int pp_translate_name(request_rec *r)
+{
+    if (!pp_is_module_path(r)) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, "polypartner:", r->uri, NULL);
+    return OK;
+}
+
+/* ... and the directory walk, and httpd's TRACE handling, so the router
+ * answers every method with its Allow list. */
+static int pp_map_to_storage(request_rec *r)
+{
+    return pp_is_module_path(r) ? OK : DECLINED;
+}
+
 static void pp_child_init(apr_pool_t *pchild, server_rec *s)
 {
     pp_login_child_init(pchild, s);
@@ -133,6 +165,8 @@ static void pp_register_hooks(apr_pool_t *p)
     ap_hook_post_config(pp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(pp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(pp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(pp_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(pp_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     pp_errors_register_hooks(p);
 }
 

@@ -25,6 +25,12 @@ void *pp_config_create_server(apr_pool_t *p, server_rec *s)
     conf->link_limit = -1;
     conf->link_window = -1;
     conf->session_ttl = -1;
+    conf->db_read_ms = -1;
+    conf->db_write_ms = -1;
+    conf->db_lock_ms = -1;
+    conf->db_queue_limit = -1;
+    conf->db_slow_ms = -1;
+    conf->db_reconnect_wait_ms = -1;
     return conf;
 }
 
@@ -64,6 +70,12 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     PP_PICK(link_limit, -1);
     PP_PICK(link_window, -1);
     PP_PICK(session_ttl, -1);
+    PP_PICK(db_read_ms, -1);
+    PP_PICK(db_write_ms, -1);
+    PP_PICK(db_lock_ms, -1);
+    PP_PICK(db_queue_limit, -1);
+    PP_PICK(db_slow_ms, -1);
+    PP_PICK(db_reconnect_wait_ms, -1);
 #undef PP_PICK
     return conf;
 }
@@ -81,6 +93,36 @@ apr_off_t pp_config_max_body(const pp_server_conf_t *conf)
 int pp_config_retry_after(const pp_server_conf_t *conf)
 {
     return conf->retry_after != -1 ? conf->retry_after : PP_DEFAULT_RETRY_AFTER;
+}
+
+#define PP_CONFIG_GETTER(name, field, dflt) \
+    int name(const pp_server_conf_t *conf) { return conf->field != -1 ? conf->field : (dflt); }
+PP_CONFIG_GETTER(pp_config_db_read_ms, db_read_ms, PP_DEFAULT_DB_READ_MS)
+PP_CONFIG_GETTER(pp_config_db_write_ms, db_write_ms, PP_DEFAULT_DB_WRITE_MS)
+PP_CONFIG_GETTER(pp_config_db_lock_ms, db_lock_ms, PP_DEFAULT_DB_LOCK_MS)
+/* a call older than the lock budget is waiting on more than a lock */
+PP_CONFIG_GETTER(pp_config_db_slow_ms, db_slow_ms, pp_config_db_lock_ms(conf))
+PP_CONFIG_GETTER(pp_config_db_reconnect_wait_ms, db_reconnect_wait_ms,
+                 PP_DEFAULT_DB_RECONNECT_WAIT_MS)
+#undef PP_CONFIG_GETTER
+
+int pp_config_db_queue_limit(const pp_server_conf_t *conf, int default_limit)
+{
+    return conf->db_queue_limit != -1 ? conf->db_queue_limit : default_limit;
+}
+
+const char *pp_config_check_db(apr_pool_t *p, const pp_server_conf_t *conf)
+{
+    int lock = pp_config_db_lock_ms(conf);
+    int read = pp_config_db_read_ms(conf), write = pp_config_db_write_ms(conf);
+
+    if (lock >= read || lock >= write) {
+        return apr_psprintf(p, "PolyPartnerDBLockTimeout (%d ms) must be shorter than "
+                            "PolyPartnerDBReadTimeout (%d ms) and PolyPartnerDBWriteTimeout "
+                            "(%d ms): a lock wait must never be a request's whole budget",
+                            lock, read, write);
+    }
+    return NULL;
 }
 
 int pp_config_cancel_batch(const pp_server_conf_t *conf)
@@ -338,6 +380,50 @@ static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *
     return NULL;
 }
 
+/* A whole number of milliseconds in [min, max], or an error naming the directive. */
+static const char *pp_config_ms(cmd_parms *cmd, const char *arg, long min, long max, int *out)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < min || n > max) {
+        return apr_psprintf(cmd->pool, "%s must be a number of milliseconds between %ld and %ld",
+                            cmd->cmd->name, min, max);
+    }
+    *out = (int)n;
+    return NULL;
+}
+
+static const char *pp_cmd_db_timeout(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    int *field = (int *)((char *)conf + (apr_size_t)cmd->info);
+    (void)dconf;
+    return pp_config_ms(cmd, arg, 10, 600000, field);
+}
+
+static const char *pp_cmd_db_queue_limit(cmd_parms *cmd, void *dconf, const char *limit,
+                                         const char *slow)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    char *end;
+    long n = strtol(limit, &end, 10);
+    (void)dconf;
+    if (*end || end == limit || n < 0 || n > 100000) {
+        return "PolyPartnerDBQueueLimit must be a number of requests between 0 (no bound) "
+               "and 100000, optionally followed by milliseconds after which a call counts "
+               "as slow";
+    }
+    conf->db_queue_limit = (int)n;
+    return slow ? pp_config_ms(cmd, slow, 1, 600000, &conf->db_slow_ms) : NULL;
+}
+
+static const char *pp_cmd_db_reconnect_wait(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    (void)dconf;
+    return pp_config_ms(cmd, arg, 0, 60000, &conf->db_reconnect_wait_ms);
+}
+
 /* A whole number of seconds in [min, max], or an error naming the directive. */
 static const char *pp_config_seconds(cmd_parms *cmd, const char *arg, long min, long max,
                                      int *out)
@@ -518,6 +604,22 @@ const command_rec pp_config_cmds[] = {
                   "largest accepted request body in bytes (default 1048576)"),
     AP_INIT_TAKE1("PolyPartnerRetryAfter", pp_cmd_retry_after, NULL, RSRC_CONF,
                   "Retry-After seconds sent with 503 when the database is unavailable"),
+    AP_INIT_TAKE1("PolyPartnerDBReadTimeout", pp_cmd_db_timeout,
+                  (void *)APR_OFFSETOF(pp_server_conf_t, db_read_ms), RSRC_CONF,
+                  "milliseconds a database call of a GET may take (default 2000)"),
+    AP_INIT_TAKE1("PolyPartnerDBWriteTimeout", pp_cmd_db_timeout,
+                  (void *)APR_OFFSETOF(pp_server_conf_t, db_write_ms), RSRC_CONF,
+                  "milliseconds a database call of a write may take (default 5000)"),
+    AP_INIT_TAKE1("PolyPartnerDBLockTimeout", pp_cmd_db_timeout,
+                  (void *)APR_OFFSETOF(pp_server_conf_t, db_lock_ms), RSRC_CONF,
+                  "milliseconds a database call may wait for a lock (default 1000)"),
+    AP_INIT_TAKE12("PolyPartnerDBQueueLimit", pp_cmd_db_queue_limit, NULL, RSRC_CONF,
+                   "requests of one endpoint that may wait on a slow database at once "
+                   "(default: a quarter of MaxRequestWorkers; 0: no bound), and after how "
+                   "many milliseconds a call is slow (default: PolyPartnerDBLockTimeout)"),
+    AP_INIT_TAKE1("PolyPartnerDBReconnectWait", pp_cmd_db_reconnect_wait, NULL, RSRC_CONF,
+                  "milliseconds a request waits for an unreachable database to come back "
+                  "before 503 (default 3000)"),
     AP_INIT_TAKE1("PolyPartnerCancelBatchSize", pp_cmd_cancel_batch, NULL, RSRC_CONF,
                   "open orders one close or reset call cancels at most (default 500)"),
     AP_INIT_TAKE1("PolyPartnerTenantDefaultRedirect", pp_cmd_tenant_default_redirect, NULL,

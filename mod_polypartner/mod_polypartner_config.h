@@ -18,6 +18,10 @@
 #define PP_DEFAULT_LINK_WINDOW   3600
 #define PP_DEFAULT_SESSION_TTL   43200
 #define PP_DEFAULT_MAIL_TIMEOUT  10
+#define PP_DEFAULT_DB_READ_MS    2000
+#define PP_DEFAULT_DB_WRITE_MS   5000
+#define PP_DEFAULT_DB_LOCK_MS    1000
+#define PP_DEFAULT_DB_RECONNECT_WAIT_MS 3000
 
 typedef struct {
     pp_tenants_t *tenants;     /* shared by the main server and every vhost */
@@ -36,6 +40,13 @@ typedef struct {
     int link_limit;
     int link_window;
     int session_ttl;
+    /* database time budgets and the bound on requests waiting on it */
+    int db_read_ms;            /* each -1: unset */
+    int db_write_ms;
+    int db_lock_ms;
+    int db_queue_limit;        /* -1: unset (a quarter of MaxRequestWorkers); 0: none */
+    int db_slow_ms;
+    int db_reconnect_wait_ms;
 } pp_server_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA polypartner_module;
@@ -53,6 +64,16 @@ int pp_config_login_ttl(const pp_server_conf_t *conf);
 int pp_config_link_limit(const pp_server_conf_t *conf);
 int pp_config_link_window(const pp_server_conf_t *conf);
 int pp_config_session_ttl(const pp_server_conf_t *conf);
+int pp_config_db_read_ms(const pp_server_conf_t *conf);
+int pp_config_db_write_ms(const pp_server_conf_t *conf);
+int pp_config_db_lock_ms(const pp_server_conf_t *conf);
+int pp_config_db_slow_ms(const pp_server_conf_t *conf);
+int pp_config_db_reconnect_wait_ms(const pp_server_conf_t *conf);
+/* default_limit: what an unset PolyPartnerDBQueueLimit means on this server */
+int pp_config_db_queue_limit(const pp_server_conf_t *conf, int default_limit);
+/* An error message when the merged database budgets contradict each other
+ * (a lock wait must be shorter than a statement), else NULL. */
+const char *pp_config_check_db(apr_pool_t *p, const pp_server_conf_t *conf);
 /* The relay settings with defaults applied; NULL when no relay or sender is
  * configured (login links then answer 502 MAGIC_LINK_FAILED). */
 const pp_mail_conf_t *pp_config_mail(apr_pool_t *p, const pp_server_conf_t *conf);

@@ -9,13 +9,17 @@
 
 #include "mod_polypartner_http.h"
 
-/* Looks up mod_dbd's optional functions; non-zero when mod_dbd is loaded. */
-int pp_db_init(void);
+/* Looks up mod_dbd's optional functions and sets up the shared bound on
+ * requests waiting on the database; non-zero when mod_dbd is loaded. */
+int pp_db_init(apr_pool_t *pconf, server_rec *s);
 
 /* Runs sql (apr_dbd format, %s placeholders; NULL arguments bind SQL NULL)
  * and copies the first row's ncols columns into cols (NULL for SQL NULL).
- * Returns 1; or 0 when the database was unreachable (503) or the call
- * failed (500), the response has been sent and the handler returns *rc. */
+ * The call runs under the read (GET/HEAD) or write time budget and the lock
+ * budget; a database that is unreachable (after a brief wait for it), too
+ * slow, busy, or already holding too many requests of this endpoint gets
+ * 503 with Retry-After; any other failure 500. Returns 1; or 0 when the
+ * response has been sent and the handler returns *rc. */
 int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int ncols,
               const char **cols, int *rc);
 

@@ -12,11 +12,20 @@ APLOG_USE_MODULE(polypartner);
 
 #define PP_ERROR_FILTER "POLYPARTNER_JSON_ERROR"
 
+/* The path of a request line httpd refused before parsing it (too long):
+ * what it could read of "METHOD SP path ...", or NULL. */
+static const char *pp_errors_raw_path(const request_rec *r)
+{
+    const char *sp = r->the_request ? strchr(r->the_request, ' ') : NULL;
+    return sp ? sp + 1 : NULL;
+}
+
 /* The raw path as the client sent it: r->uri may not be decoded yet (or at
  * all) when httpd refuses a request. */
-static int pp_errors_is_api_path(const request_rec *r)
+int pp_errors_is_api_path(const request_rec *r)
 {
-    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    const char *path = r->parsed_uri.path ? r->parsed_uri.path
+                     : r->uri ? r->uri : pp_errors_raw_path(r);
     if (!path) {
         return 0;
     }
@@ -25,8 +34,10 @@ static int pp_errors_is_api_path(const request_rec *r)
         return 1;
     }
     /* /v1/markets itself, below it, or followed by an escape httpd refused */
+    /* (a raw request line still has its query and " HTTP/1.1") */
     return strncmp(path, "/v1/markets", 11) == 0
-           && (path[11] == '\0' || path[11] == '/' || path[11] == '%');
+           && (path[11] == '\0' || path[11] == '/' || path[11] == '%' || path[11] == '?'
+               || path[11] == ' ');
 }
 
 static const char *pp_errors_message(int status)
@@ -79,7 +90,7 @@ static apr_status_t pp_errors_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         ap_set_content_length(r, (apr_off_t)len);
         f->ctx = apr_pstrmemdup(r->pool, body, len);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "[request %s] " PP_LOGNO(0601)
-                      "httpd refused %s with %d; answered in JSON", id,
+                      "httpd refused %.200s with %d; answered in JSON", id,
                       r->unparsed_uri ? r->unparsed_uri : "?", r->status);
     }
     while (!APR_BRIGADE_EMPTY(bb) && !APR_BUCKET_IS_EOS(APR_BRIGADE_FIRST(bb))) {

@@ -8,4 +8,8 @@
 
 void pp_errors_register_hooks(apr_pool_t *p);
 
+/* Is r under the JSON API paths (/v1/partner/, /v1/trader/, /v1/markets)?
+ * Judged on the raw path, also for a request line httpd refused. */
+int pp_errors_is_api_path(const request_rec *r);
+
 #endif

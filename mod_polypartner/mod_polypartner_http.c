@@ -25,6 +25,9 @@ void pp_http_init(pp_req_t *rq, request_rec *r)
         r->log_id = rq->request_id;
     }
     apr_table_setn(r->subprocess_env, "POLYPARTNER_REQUEST_ID", rq->request_id);
+    /* a byte range of a JSON document is not JSON: answers are always whole */
+    apr_table_unset(r->headers_in, "Range");
+    apr_table_unset(r->headers_in, "If-Range");
 }
 
 /* Leaves the connection usable (or closed) when we answer without having

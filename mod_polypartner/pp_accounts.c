@@ -21,13 +21,11 @@ int pp_accounts_parse_creation(apr_pool_t *p, const char *body, apr_size_t len,
                                const pp_tenant_t *tenant, pp_account_creation_t *out,
                                const char **message)
 {
-    static const char *const fields[] = { "user_id", "external_id", "stage",
-                                          "starting_balance", "metadata", "rules", NULL };
     json_object *root, *user_id = NULL, *rules, *metadata;
 
     memset(out, 0, sizeof(*out));
-    if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
-        || (*message = pp_json_only_fields(p, root, fields)) != NULL) {
+    /* unknown top-level fields are ignored (only PATCH forbids them) */
+    if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL) {
         return PP_ERR_VALIDATION_FAILED;
     }
     if (!json_object_object_get_ex(root, "user_id", &user_id) || !user_id) {

@@ -70,6 +70,7 @@ static int pp_route_path_match(apr_pool_t *p, const char *pattern, const char *p
 void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_route_t *out)
 {
     const char *allow = NULL;
+    int allows_get = 0;
     apr_size_t i;
 
     memset(out, 0, sizeof(*out));
@@ -93,6 +94,11 @@ void pp_route_match(apr_pool_t *p, const char *method, const char *path, pp_rout
         }
         allow = allow ? apr_pstrcat(p, allow, ", ", pp_routes[i].method, NULL)
                       : pp_routes[i].method;
+        allows_get |= strcmp(pp_routes[i].method, "GET") == 0;
+    }
+    /* HEAD is served wherever GET is (RFC 9110 9.3.2), so Allow says so */
+    if (allows_get) {
+        allow = apr_pstrcat(p, allow, ", HEAD", NULL);
     }
     out->status = allow ? PP_ROUTE_METHOD_NOT_ALLOWED : PP_ROUTE_NOT_FOUND;
     out->allow = allow;

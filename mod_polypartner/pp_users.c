@@ -9,13 +9,13 @@
 int pp_users_parse_registration(apr_pool_t *p, const char *body, apr_size_t len,
                                 pp_user_registration_t *out, const char **message)
 {
-    static const char *const fields[] = { "external_id", "email", "metadata", NULL };
     json_object *root, *metadata;
     const char *raw_email;
 
     memset(out, 0, sizeof(*out));
+    /* unknown top-level fields are ignored, as by the reference service
+     * (only PATCH forbids them), so clients written against it work */
     if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
-        || (*message = pp_json_only_fields(p, root, fields)) != NULL
         || (*message = pp_json_string_field(p, root, "external_id", 1, 1, 255,
                                             &out->external_id, NULL)) != NULL
         || (*message = pp_json_string_field(p, root, "email", 1, 3, 320,
@@ -36,7 +36,6 @@ int pp_users_parse_login_link(apr_pool_t *p, const char *body, apr_size_t len,
                               const apr_array_header_t *allow, const char **redirect_url,
                               const char **message)
 {
-    static const char *const fields[] = { "redirect_url", NULL };
     json_object *root;
 
     *redirect_url = NULL;
@@ -45,7 +44,6 @@ int pp_users_parse_login_link(apr_pool_t *p, const char *body, apr_size_t len,
         return PP_ERR_VALIDATION_FAILED;
     }
     if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
-        || (*message = pp_json_only_fields(p, root, fields)) != NULL
         || (*message = pp_json_string_field(p, root, "redirect_url", 0, 1, 2048,
                                             redirect_url, NULL)) != NULL) {
         return PP_ERR_VALIDATION_FAILED;

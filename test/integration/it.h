@@ -233,6 +233,8 @@ Suite *it_accounts_suite(void);
 Suite *it_trading_suite(void);
 Suite *it_login_suite(void);
 Suite *it_signin_suite(void);
+Suite *it_hardening_suite(void);
+Suite *it_slowdb_suite(void);
 Suite *it_database_suite(void);
 
 #endif

@@ -477,12 +477,25 @@ START_TEST(test_metadata_must_be_an_object)
 }
 END_TEST
 
+/* Unknown top-level fields are accepted and ignored, as by the reference
+ * service (only PATCH forbids them), so its clients work unchanged. */
 START_TEST(test_unknown_top_level_field)
 {
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"foo\":1}", "foo");
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"user_id\":1}", "user_id");
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{},\"Metadata\":{}}",
-               "Metadata");
+    ids_t id = fresh();
+    it_response_t r = expect_201("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"foo\":1,"
+                                 "\"user_id\":1,\"Metadata\":{\"a\":1},\"metadata\":{\"b\":2}}",
+                                 id);
+    const char *const keys[] = { "user_id", "tenant_user_id", "external_id", "email",
+                                 "metadata", "created", NULL };
+    json_object *md = it_json_get(r.json, "metadata");
+
+    ck_assert_msg(it_json_keys_are(r.json, keys), "%s", it_describe(&r));
+    ck_assert_msg(md && strcmp(json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN),
+                               "{\"b\":2}") == 0, "only metadata is stored: %s", it_describe(&r));
+    it_response_free(&r);
+    /* the known fields are still checked */
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"foo\":1,\"metadata\":[1]}",
+               "metadata");
 }
 END_TEST
 

@@ -189,7 +189,6 @@ START_TEST(test_link_body_validation)
 {
     static const char *const bad[] = {
         "not json", "{", "[]", "[{}]", "\"{}\"", "null", "42", "{} {}",
-        "{\"foo\":1}", "{\"redirectUrl\":\"https://demo.example.com/\"}",
         "{\"redirect_url\":5}", "{\"redirect_url\":true}", "{\"redirect_url\":[]}",
         "{\"redirect_url\":{}}", "{\"redirect_url\":[\"https://demo.example.com/\"]}",
         "{\"redirect_url\":\"\"}",

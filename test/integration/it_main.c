@@ -38,6 +38,8 @@ int main(void)
     srunner_add_suite(sr, it_trading_suite());
     srunner_add_suite(sr, it_login_suite());
     srunner_add_suite(sr, it_signin_suite());
+    srunner_add_suite(sr, it_hardening_suite());
+    srunner_add_suite(sr, it_slowdb_suite());
     srunner_add_suite(sr, it_database_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

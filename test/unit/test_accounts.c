@@ -80,8 +80,6 @@ static const struct {
       "\"rules\":[]}", PP_ERR_VALIDATION_FAILED, "rules" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"500\","
       "\"metadata\":\"x\"}", PP_ERR_VALIDATION_FAILED, "metadata" },
-    { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"500\","
-      "\"status\":\"active\"}", PP_ERR_VALIDATION_FAILED, "status" },
     /* schema problems win over value problems */
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"Demo\",\"starting_balance\":500}",
       PP_ERR_VALIDATION_FAILED, "starting_balance" },
@@ -100,6 +98,22 @@ static const struct {
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"0\"}",
       PP_ERR_BALANCE_OUT_OF_BOUNDS, "between" },
 };
+
+/* Unknown top-level fields are accepted and ignored (only PATCH forbids them). */
+START_TEST(test_creation_ignores_unknown_fields)
+{
+    pp_account_creation_t a;
+    const char *msg = NULL;
+    ck_assert_int_eq(create("{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\","
+                            "\"starting_balance\":\"500\",\"status\":\"closed\","
+                            "\"rulez\":{\"a\":1}}", &a, &msg), -1);
+    ck_assert_str_eq(a.rules, "{}");
+    ck_assert_int_eq(create("{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\","
+                            "\"starting_balance\":\"500\",\"status\":1,\"rules\":[]}", &a,
+                            &msg), PP_ERR_VALIDATION_FAILED);
+    ck_assert_ptr_nonnull(strstr(msg, "rules"));
+}
+END_TEST
 
 START_TEST(test_creation_rejected)
 {
@@ -167,6 +181,7 @@ Suite *unit_accounts_suite(void)
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, test_creation_ok);
     tcase_add_loop_test(tc, test_invalid_balance, 0, sizeof(bad_balances) / sizeof(bad_balances[0]));
+    tcase_add_test(tc, test_creation_ignores_unknown_fields);
     tcase_add_loop_test(tc, test_creation_rejected, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_patch);
     tcase_add_test(tc, test_uuid);

@@ -83,7 +83,7 @@ START_TEST(test_trader_routes)
     ck_assert_str_eq(rt.allow, "POST");
     pp_route_match(unit_pool, "DELETE", "/auth/login", &rt);
     ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
-    ck_assert_str_eq(rt.allow, "GET, POST");
+    ck_assert_str_eq(rt.allow, "GET, POST, HEAD");
 }
 END_TEST
 
@@ -102,7 +102,7 @@ START_TEST(test_public_paths)
     ck_assert_int_eq(pp_route_surface("/v1/partner/../trader/me"), PP_SURFACE_PARTNER);
     pp_route_match(unit_pool, "POST", "/v1/markets", &rt);
     ck_assert_int_eq(rt.status, PP_ROUTE_METHOD_NOT_ALLOWED);
-    ck_assert_str_eq(rt.allow, "GET");
+    ck_assert_str_eq(rt.allow, "GET, HEAD");
 }
 END_TEST
 
@@ -120,11 +120,11 @@ static const struct {
 } wrong_method[] = {
     { "DELETE", "/v1/partner/users", "POST" },
     { "GET", "/v1/partner/users", "POST" },
-    { "POST", "/v1/partner/users/1", "GET" },
-    { "PUT", "/v1/partner/accounts/x", "GET, PATCH" },
+    { "POST", "/v1/partner/users/1", "GET, HEAD" },
+    { "PUT", "/v1/partner/accounts/x", "GET, PATCH, HEAD" },
     { "GET", "/v1/partner/accounts/x/close", "POST" },
-    { "OPTIONS", "/v1/partner/accounts/x/trades", "GET" },
-    { "DELETE", "/v1/partner/accounts/x/orders", "POST, GET" },
+    { "OPTIONS", "/v1/partner/accounts/x/trades", "GET, HEAD" },
+    { "DELETE", "/v1/partner/accounts/x/orders", "POST, GET, HEAD" },
 };
 
 START_TEST(test_wrong_method)
