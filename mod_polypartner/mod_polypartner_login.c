@@ -4,6 +4,7 @@
  * and a link never arrives before its token exists. */
 #include "mod_polypartner_login.h"
 #include "mod_polypartner_db.h"
+#include "pp_email.h"
 #include "pp_mail.h"
 #include "pp_session.h"
 #include "pp_users.h"
@@ -58,13 +59,31 @@ static const char *pp_login_msgid_domain(apr_pool_t *p, const char *from)
     return at ? at + 1 : "localhost";
 }
 
+/* The 502 message: "retry" only where a retry can help. */
+static const char *pp_login_failure(apr_pool_t *p, pp_mail_fail_t fail, const char *why)
+{
+    switch (fail) {
+    case PP_MAIL_FAIL_ADDRESS:
+        return apr_pstrcat(p, "the trader's email address can never receive mail (",
+                           why ? why : "invalid address", "); retrying will not help", NULL);
+    case PP_MAIL_FAIL_NO_SMTPUTF8:
+        return "the mail relay cannot deliver to this address: its local part is not ASCII "
+               "and the relay does not support SMTPUTF8 (RFC 6531); retrying will not help "
+               "until the relay does";
+    default:
+        return "the login email could not be sent; retry later";
+    }
+}
+
 int pp_login_handle_link(pp_req_t *rq)
 {
     apr_pool_t *p = rq->r->pool;
     const pp_mail_conf_t *mail;
     const char *id, *body, *message, *redirect, *token, *hash, *args[7], *cols[4], *link, *text;
     apr_size_t len;
+    const char *undeliverable;
     pp_mail_msg_t msg;
+    pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
     int rc = OK, err, status, ttl = pp_config_login_ttl(rq->conf);
 
     if (!pp_users_parse_id(rq->route.param, &id)) {
@@ -118,11 +137,19 @@ int pp_login_handle_link(pp_req_t *rq)
     }
 
     link = apr_pstrcat(p, rq->conf->public_url, "/auth/login?token=", token, NULL);
-    pp_mail_login_link(p, cols[2], link, (ttl + 59) / 60, &msg);
-    message = pp_mail_format(p, mail, &msg, pp_login_msgid_domain(p, mail->from),
-                             apr_time_now(), &text);
-    if (!message) {
-        message = pp_mail_send(p, mail, cols[2], text);
+    /* an address registered before the delivery rules may never be deliverable */
+    undeliverable = pp_email_check(cols[2]);
+    if (undeliverable) {
+        message = undeliverable;
+        fail = PP_MAIL_FAIL_ADDRESS;
+    }
+    else {
+        pp_mail_login_link(p, cols[2], link, (ttl + 59) / 60, &msg);
+        message = pp_mail_format(p, mail, &msg, pp_login_msgid_domain(p, mail->from),
+                                 apr_time_now(), &text);
+        if (!message) {
+            message = pp_mail_send(p, mail, cols[2], text, &fail);
+        }
     }
     if (message) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0505) "login link for user %s not sent: %s", id,
@@ -130,8 +157,8 @@ int pp_login_handle_link(pp_req_t *rq)
         if (!pp_login_settle(rq, hash, 0, &rc)) {
             return rc;
         }
-        return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED,
-                                  "the login email could not be sent; retry later");
+        return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED, pp_login_failure(p, fail,
+                                                                                 undeliverable));
     }
     if (!pp_login_settle(rq, hash, 1, &rc)) {
         return rc;

@@ -124,9 +124,9 @@ static int is_utf8(const char *str)
     return 1;
 }
 
-/* An address we put into headers and the SMTP envelope as is: the documented
- * shape, ASCII only (no SMTPUTF8) and none of the characters that would need
- * quoting or could end the address early. */
+/* A sender address we put into headers and the SMTP envelope as is: a valid
+ * address, ASCII only (no SMTPUTF8) and none of the characters that would
+ * need quoting or could end the address early. */
 static int addr_ok(const char *a)
 {
     return a && pp_email_is_valid(a) && is_ascii(a) && !strpbrk(a, "<>()[]\\,;:\"");
@@ -365,7 +365,8 @@ const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const char *name, *from_addr, *subject, *boundary = NULL, *id;
+    const char *name, *from_addr, *subject, *boundary = NULL, *id, *err;
+    pp_email_parts_t to;
     apr_time_exp_t t;
     pp_sb_t b;
 
@@ -380,8 +381,8 @@ const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail
     if (has_ctl(c->from) || has_ctl(m->to) || has_ctl(m->subject)) {
         return "mail: control character in a header value";
     }
-    if (!addr_ok(m->to)) {
-        return "mail: invalid recipient address";
+    if ((err = pp_email_split(p, m->to, &to)) != NULL) {
+        return apr_pstrcat(p, "mail: invalid recipient address: ", err, NULL);
     }
     if (!is_utf8(c->from) || !parse_from(p, c->from, &name, &from_addr)) {
         return "mail: invalid sender (expected \"Name <addr>\" or \"addr\", ASCII address)";
@@ -438,7 +439,8 @@ const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail
         sb_add(&b, from_addr);
     }
     sb_add(&b, "\r\nTo: ");
-    sb_add(&b, m->to);
+    /* ASCII unless the message must travel with SMTPUTF8 anyway (RFC 6532) */
+    sb_add(&b, to.utf8_local ? apr_pstrcat(p, to.local, "@", to.domain, NULL) : to.envelope);
     sb_add(&b, "\r\nSubject: ");
     {
         const char *s;
@@ -529,56 +531,62 @@ static int url_ok(const char *url)
            !strchr(url, ' ');
 }
 
-const char *pp_mail_send(apr_pool_t *p, const pp_mail_conf_t *c, const char *to,
-                         const char *message)
+/* What the relay said it supports in its last EHLO answer (after STARTTLS
+ * the client says EHLO again and earlier answers no longer count). */
+typedef struct {
+    int in_ehlo;   /* the last command sent was EHLO */
+    int smtputf8;  /* that EHLO was answered with SMTPUTF8 (RFC 6531) */
+} pp_mail_caps_t;
+
+static int ehlo_keyword(const char *line, size_t n, const char *kw)
 {
-    char errbuf[CURL_ERROR_SIZE];
-    pp_mail_upload_t up;
-    struct curl_slist *rcpt = NULL;
-    const char *from, *err = NULL;
-    long timeout = c && c->timeout_ms > 0 ? c->timeout_ms : 30000L;
-    long code = 0;
-    CURL *h;
-    CURLcode rc;
+    size_t k = strlen(kw);
+    return n >= 4 + k && strncmp(line, "250", 3) == 0 && (line[3] == '-' || line[3] == ' ') &&
+           apr_cstr_casecmpn(line + 4, kw, k) == 0 &&
+           (n == 4 + k || line[4 + k] == ' ' || line[4 + k] == '\r' || line[4 + k] == '\n');
+}
 
-    if (!c || !c->url || !url_ok(c->url)) {
-        return "mail: the relay URL must be smtp:// or smtps://host[:port] without userinfo";
+/* libcurl's protocol trace: commands out, response lines in. Only EHLO and
+ * its answer are looked at; nothing is kept (AUTH lines carry secrets). */
+static int caps_trace(CURL *h, curl_infotype type, char *data, size_t size, void *baton)
+{
+    pp_mail_caps_t *caps = baton;
+    (void)h;
+    if (type == CURLINFO_HEADER_OUT) {
+        caps->in_ehlo = size >= 4 && apr_cstr_casecmpn(data, "EHLO", 4) == 0;
+        if (caps->in_ehlo) {
+            caps->smtputf8 = 0;
+        }
     }
-    if (!to || has_ctl(to) || !addr_ok(to)) {
-        return "mail: invalid recipient address";
+    else if (type == CURLINFO_HEADER_IN && caps->in_ehlo) {
+        while (size > 0) {
+            const char *eol = memchr(data, '\n', size);
+            size_t n = eol ? (size_t)(eol - data) + 1 : size;
+            if (ehlo_keyword(data, n, "SMTPUTF8")) {
+                caps->smtputf8 = 1;
+            }
+            data += n;
+            size -= n;
+        }
     }
-    from = c->from ? pp_mail_address(p, c->from) : NULL;
-    if (!from) {
-        return "mail: invalid sender address";
-    }
-    if (!message) {
-        return "mail: no message";
-    }
-    h = curl_easy_init();
+    return 0;
+}
+
+/* A handle with the relay settings (URL, TLS, AUTH, time budget). */
+static CURL *relay_handle(const pp_mail_conf_t *c, long timeout_ms, char *errbuf)
+{
+    CURL *h = curl_easy_init();
+
     if (!h) {
-        return "mail: curl_easy_init failed";
+        return NULL;
     }
-    rcpt = curl_slist_append(NULL, to);
-    if (!rcpt) {
-        curl_easy_cleanup(h);
-        return "mail: out of memory";
-    }
-    up.data = message;
-    up.len = strlen(message);
-    up.pos = 0;
     errbuf[0] = '\0';
-
     curl_easy_setopt(h, CURLOPT_URL, c->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
 #endif
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &up);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_USE_SSL,
                      c->starttls == PP_MAIL_TLS_REQUIRED ? (long)CURLUSESSL_ALL
                      : c->starttls == PP_MAIL_TLS_TRY    ? (long)CURLUSESSL_TRY
@@ -592,18 +600,141 @@ const char *pp_mail_send(apr_pool_t *p, const pp_mail_conf_t *c, const char *to,
     }
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->verify_peer ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->verify_peer ? 2L : 0L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
     /* httpd threads: no SIGALRM-based DNS timeouts */
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    return h;
+}
 
+static void trace_caps(CURL *h, pp_mail_caps_t *caps)
+{
+    /* the debug function runs only in verbose mode; it replaces the stderr trace */
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, caps_trace);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, caps);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+}
+
+static const char *curl_failure(apr_pool_t *p, CURL *h, const pp_mail_conf_t *c, CURLcode rc,
+                                const char *errbuf)
+{
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    return apr_psprintf(p, "mail: SMTP delivery via %s failed: %s%s%s (%s)", c->url,
+                        curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf,
+                        code ? apr_psprintf(p, "SMTP response %ld", code)
+                             : "no SMTP response code");
+}
+
+#define NO_SMTPUTF8 "mail: the relay does not offer SMTPUTF8 (RFC 6531), which the " \
+                    "recipient's non-ASCII local part needs: it cannot deliver to this address"
+
+/* Connects, says EHLO (and STARTTLS, AUTH) and hangs up: does the relay
+ * offer SMTPUTF8? libcurl would otherwise send a UTF-8 RCPT TO to a relay
+ * that did not ask for one. NULL, or a connection failure. */
+static const char *probe_smtputf8(apr_pool_t *p, const pp_mail_conf_t *c, long timeout_ms,
+                                  pp_mail_caps_t *caps)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    const char *err = NULL;
+    CURL *h = relay_handle(c, timeout_ms, errbuf);
+    CURLcode rc;
+
+    if (!h) {
+        return "mail: curl_easy_init failed";
+    }
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    trace_caps(h, caps);
     rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-        err = apr_psprintf(p, "mail: SMTP delivery via %s failed: %s%s%s (%s)", c->url,
-                           curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf,
-                           code ? apr_psprintf(p, "SMTP response %ld", code)
-                                : "no SMTP response code");
+        err = curl_failure(p, h, c, rc, errbuf);
+    }
+    curl_easy_cleanup(h);
+    return err;
+}
+
+const char *pp_mail_send(apr_pool_t *p, const pp_mail_conf_t *c, const char *to,
+                         const char *message, pp_mail_fail_t *fail)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    pp_mail_upload_t up;
+    pp_mail_caps_t caps = {0, 0};
+    pp_email_parts_t rcpt_to;
+    struct curl_slist *rcpt = NULL;
+    const char *from, *err = NULL;
+    long timeout = c && c->timeout_ms > 0 ? c->timeout_ms : 30000L;
+    apr_time_t deadline = apr_time_now() + apr_time_from_msec(timeout);
+    CURL *h;
+    CURLcode rc;
+
+    if (fail) {
+        *fail = PP_MAIL_FAIL_TEMPORARY;
+    }
+    if (!c || !c->url || !url_ok(c->url)) {
+        return "mail: the relay URL must be smtp:// or smtps://host[:port] without userinfo";
+    }
+    if (!to || has_ctl(to) || (err = pp_email_split(p, to, &rcpt_to)) != NULL) {
+        if (fail) {
+            *fail = PP_MAIL_FAIL_ADDRESS;
+        }
+        return apr_pstrcat(p, "mail: invalid recipient address", err ? ": " : "", err, NULL);
+    }
+    from = c->from ? pp_mail_address(p, c->from) : NULL;
+    if (!from) {
+        return "mail: invalid sender address";
+    }
+    if (!message) {
+        return "mail: no message";
+    }
+    if (rcpt_to.utf8_local) {
+        if ((err = probe_smtputf8(p, c, timeout, &caps)) != NULL) {
+            return err;
+        }
+        if (!caps.smtputf8) {
+            if (fail) {
+                *fail = PP_MAIL_FAIL_NO_SMTPUTF8;
+            }
+            return NO_SMTPUTF8;
+        }
+        timeout = (long)apr_time_as_msec(deadline - apr_time_now());
+    }
+    h = relay_handle(c, timeout, errbuf);
+    if (!h) {
+        return "mail: curl_easy_init failed";
+    }
+    /* the domain in A-labels: libcurl's own IDN conversion depends on the
+     * process locale, and the A-label form needs no SMTPUTF8 */
+    rcpt = curl_slist_append(NULL, rcpt_to.envelope);
+    if (!rcpt) {
+        curl_easy_cleanup(h);
+        return "mail: out of memory";
+    }
+    up.data = message;
+    up.len = strlen(message);
+    up.pos = 0;
+
+    /* libcurl adds SMTPUTF8 to MAIL FROM when the relay offers it and a
+     * recipient is not ASCII (RFC 6531 3.4) */
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    if (rcpt_to.utf8_local) {
+        trace_caps(h, &caps);
+    }
+
+    rc = curl_easy_perform(h);
+    if (rc != CURLE_OK && rcpt_to.utf8_local && !caps.smtputf8 && !caps.in_ehlo) {
+        /* this connection's EHLO was answered in full, without SMTPUTF8 (a
+         * different relay behind the same name than the probe's) */
+        if (fail) {
+            *fail = PP_MAIL_FAIL_NO_SMTPUTF8;
+        }
+        err = NO_SMTPUTF8;
+    }
+    else if (rc != CURLE_OK) {
+        err = curl_failure(p, h, c, rc, errbuf);
     }
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(h);

@@ -24,8 +24,10 @@ int pp_users_parse_registration(apr_pool_t *p, const char *body, apr_size_t len,
         return PP_ERR_VALIDATION_FAILED;
     }
     out->email = pp_email_normalize(p, raw_email);
-    if (!pp_email_is_valid(out->email)) {
-        *message = "email must have exactly one '@' and a domain with a dot";
+    if (!out->email || (*message = pp_email_check(out->email)) != NULL) {
+        if (!out->email) {
+            *message = "email is not valid UTF-8";
+        }
         return PP_ERR_INVALID_EMAIL;
     }
     out->metadata = metadata ? pp_json_serialize(p, metadata, NULL) : "{}";

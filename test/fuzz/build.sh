@@ -8,8 +8,9 @@ CC=${CC:-clang-14}
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -Imod_polypartner -Icommon
        $(pkg-config --cflags apr-1 apr-util-1 json-c))
 libs=($(pkg-config --libs apr-1 apr-util-1 json-c libcrypto))
+libs+=($(pkg-config --libs libcurl libidn2) -lunistring)   # pp_mail.c, pp_email.c
 core=(mod_polypartner/pp_*.c common/pp_*.c)
-for target in json registration route cursor query redirect; do
+for target in json registration route cursor query redirect mail_address; do
     "$CC" "${flags[@]}" -o "test/fuzz/fuzz_$target" "test/fuzz/fuzz_$target.c" "${core[@]}" "${libs[@]}"
     echo "built test/fuzz/fuzz_$target"
 done

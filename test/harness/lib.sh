@@ -21,7 +21,8 @@ export PP_REPO_ROOT PP_PG_BIN PP_APACHE_BIN
 PP_DEPS=(apache2 apache2-dev libaprutil1-dbd-pgsql libjson-c-dev libcurl4-openssl-dev
          libssl-dev libpq-dev check autoconf automake libtool pkg-config make gcc
          postgresql-15 postgresql-client-15 curl ca-certificates
-         python3 python3-websockets python3-aiosmtpd libwebsockets-dev)
+         python3 python3-websockets python3-aiosmtpd libwebsockets-dev
+         libidn2-dev libunistring-dev)
 
 pp_log() { printf 'harness: %s\n' "$*" >&2; }
 pp_err() { printf 'harness: ERROR: %s\n' "$*" >&2; }

@@ -3,8 +3,9 @@
  * redirect_url attack the allowlist must refuse and the URLs it must allow
  * (where the sign-in then lands), permissions, unknown and other tenants'
  * users, the per-(tenant, trader) throttle also under concurrency, and the
- * SMTP failure path: 502 and a token that never works. Each test uses fresh
- * traders (the throttle counts per trader). */
+ * SMTP failure path: 502 and a token that never works; internationalised
+ * addresses (SMTPUTF8, IDNA, quoted local parts) and permanent failures. Each
+ * test uses fresh traders (the throttle counts per trader). */
 #include "it.h"
 
 #include <dirent.h>
@@ -635,6 +636,132 @@ START_TEST(test_link_smtp_failure)
 }
 END_TEST
 
+/* ---- internationalised addresses ------------------------------------------------------ */
+
+static char *no_smtputf8_path(void)
+{
+    return it_printf("%s/.no-smtputf8", it_env("MAIL_DIR"));
+}
+
+/* Unchecked teardown: the sink offers SMTPUTF8 again for the next tests. */
+static void sink_restore_smtputf8(void)
+{
+    unlink(no_smtputf8_path());
+}
+
+/* Registers local "@" domain (local gets a unique suffix) and returns the
+ * trader with the stored address. */
+static trader_t new_trader_at(const char *local, const char *domain)
+{
+    trader_t t;
+    char *x = it_unique("intl");
+    t.email = it_printf("%s.%s@%s", local, x, domain);
+    t.id = it_register(DEMO, x, t.email, NULL);
+    return t;
+}
+
+/* The login link reaches envelope (as the relay saw RCPT TO) with To: to and works. */
+static void assert_link_delivered(const trader_t *t, const char *envelope, const char *to)
+{
+    size_t n;
+    char **mail, *token;
+
+    token = it_login_token(DEMO, t->id, envelope, NULL);
+    mail = it_mail_to(envelope, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_msg(strstr(mail[0], it_printf("\nTo: %s\r\n", to)) != NULL,
+                  "the message is not addressed To: %s:\n%s", to, mail[0]);
+    assert_lands_on(token, it_printf("%s/", it_env("POLYPARTNER_URL")));
+}
+
+START_TEST(test_link_utf8_local_part)
+{
+    /* SMTPUTF8: the envelope and the To header carry the UTF-8 address */
+    trader_t t = new_trader_at("jos\xc3\xa9", "example.com");
+    assert_link_delivered(&t, t.email, t.email);
+}
+END_TEST
+
+START_TEST(test_link_idna_domain)
+{
+    /* the domain travels as its A-label, with or without SMTPUTF8 */
+    trader_t t = new_trader_at("u", "b\xc3\xbc" "cher.de");
+    char *ascii = it_printf("%.*s@xn--bcher-kva.de", (int)(strchr(t.email, '@') - t.email),
+                            t.email);
+    assert_link_delivered(&t, ascii, ascii);
+}
+END_TEST
+
+START_TEST(test_link_quoted_local_part)
+{
+    char *x = it_unique("quoted");
+    trader_t t;
+    t.email = it_printf("\"a b %s\"@example.com", x);
+    t.id = it_register(DEMO, x, t.email, NULL);
+    assert_link_delivered(&t, t.email, t.email);
+}
+END_TEST
+
+START_TEST(test_link_relay_without_smtputf8)
+{
+    trader_t utf8 = new_trader_at("jos\xc3\xa9", "example.com");
+    trader_t idna = new_trader_at("u", "b\xc3\xbc" "cher.de");
+    char *p = no_smtputf8_path(), *problem;
+    const char *msg;
+    FILE *f = fopen(p, "w");
+    it_response_t r;
+
+    ck_assert_msg(f != NULL, "cannot write %s: %s", p, strerror(errno));
+    ck_assert_int_eq(fclose(f), 0);
+    it_expect_log(it_printf("\\[polypartner:error\\].*PP0505: login link for user %lld not "
+                            "sent: mail: the relay does not offer SMTPUTF8", utf8.id));
+
+    /* permanent for this relay: 502, said honestly, nothing sent, token failed */
+    r = it_login_link(DEMO, utf8.id, "{}");
+    problem = it_error_problem(&r, 502, "MAGIC_LINK_FAILED");
+    ck_assert_msg(problem == NULL, "%s", problem ? problem : "");
+    msg = it_json_str(r.json, "message");
+    ck_assert_msg(msg && strstr(msg, "SMTPUTF8") && strstr(msg, "will not help") &&
+                  !strstr(msg, "retry later"), "%s", it_describe(&r));
+    it_response_free(&r);
+    ck_assert_uint_eq(mail_count(utf8.email), 0);
+    ck_assert_int_eq(tokens_of(utf8.id, "failed"), 1);
+
+    /* an A-label domain needs no SMTPUTF8 */
+    r = it_login_link(DEMO, idna.id, "{}");
+    it_assert_status(r, 202);
+    it_response_free(&r);
+
+    /* once the relay offers SMTPUTF8, the same trader gets the link */
+    ck_assert_int_eq(unlink(p), 0);
+    assert_link_delivered(&utf8, utf8.email, utf8.email);
+}
+END_TEST
+
+START_TEST(test_link_undeliverable_stored_address)
+{
+    /* registered before the delivery rules: a comment in the address */
+    trader_t t = new_trader();
+    char *uid = it_lltext(t.id), *bad = it_printf("a(b)%s", t.email), *problem;
+    const char *msg;
+    it_response_t r;
+
+    ck_assert_ptr_nonnull(it_db_scalar("update users set email = $2 where id = $1::bigint "
+                                       "returning email", uid, bad));
+    it_expect_log(it_printf("\\[polypartner:error\\].*PP0505: login link for user %lld not "
+                            "sent: email must not contain comments", t.id));
+    r = it_login_link(DEMO, t.id, "{}");
+    problem = it_error_problem(&r, 502, "MAGIC_LINK_FAILED");
+    ck_assert_msg(problem == NULL, "%s", problem ? problem : "");
+    msg = it_json_str(r.json, "message");
+    ck_assert_msg(msg && strstr(msg, "can never receive mail") && strstr(msg, "comments") &&
+                  !strstr(msg, "retry later"), "%s", it_describe(&r));
+    it_response_free(&r);
+    ck_assert_int_eq(tokens_of(t.id, "failed"), 1);
+    ck_assert_uint_eq(mail_count(bad), 0);
+}
+END_TEST
+
 Suite *it_login_suite(void)
 {
     Suite *s = suite_create("login-link");
@@ -642,6 +769,7 @@ Suite *it_login_suite(void)
     TCase *redirect = tcase_create("redirect");
     TCase *throttle = tcase_create("throttle");
     TCase *smtp = tcase_create("smtp-failure");
+    TCase *intl = tcase_create("international");
 
     tcase_set_timeout(link, 120);
     tcase_add_test(link, test_link_accepted_and_mailed);
@@ -665,5 +793,14 @@ Suite *it_login_suite(void)
     tcase_add_unchecked_fixture(smtp, sink_restore, sink_restore);
     tcase_add_test(smtp, test_link_smtp_failure);
     suite_add_tcase(s, smtp);
+
+    tcase_set_timeout(intl, 120);
+    tcase_add_unchecked_fixture(intl, sink_restore_smtputf8, sink_restore_smtputf8);
+    tcase_add_test(intl, test_link_utf8_local_part);
+    tcase_add_test(intl, test_link_idna_domain);
+    tcase_add_test(intl, test_link_quoted_local_part);
+    tcase_add_test(intl, test_link_relay_without_smtputf8);
+    tcase_add_test(intl, test_link_undeliverable_stored_address);
+    suite_add_tcase(s, intl);
     return s;
 }

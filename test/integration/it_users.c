@@ -176,6 +176,57 @@ START_TEST(test_replay_is_idempotent)
 }
 END_TEST
 
+/* Unicode case, composition and white space: one trader, replays are 200. */
+START_TEST(test_replay_unicode_normalisation)
+{
+    char *x = it_unique("unicode");
+    /* U+00DC, and U+0055 U+0308 (U decomposed) */
+    char *upper = it_printf("\xc3\x9c" "BER.X.%s@Example.com", x);
+    char *decomposed = it_printf("U\xcc\x88" "ber.x.%s@example.COM", x);
+    char *email = it_printf("\xc3\xbc" "ber.x.%s@example.com", x), *uid;
+    /* U+00A0 no-break space, U+3000 ideographic space, U+2003 em space */
+    char *spaced = it_printf("\xc2\xa0\xe3\x80\x80%s\xe2\x80\x83\xc2\xa0", email);
+    const char *const replays[] = { email, decomposed, spaced, NULL };
+    it_response_t r = register_with(DEMO, x, upper, NULL);
+    int i;
+
+    assert_registration(&r, 201, x, email, 1);
+    uid = id_text(user_id_of(&r));
+    it_response_free(&r);
+    ck_assert_str_eq(it_db_scalar("select email from users where id = $1::bigint", uid), email);
+    for (i = 0; replays[i]; i++) {
+        r = register_with(DEMO, x, replays[i], NULL);
+        assert_registration(&r, 200, x, email, 0);
+        ck_assert_str_eq(id_text(user_id_of(&r)), uid);
+        it_response_free(&r);
+    }
+    ck_assert_int_eq(count_users(email), 1);
+}
+END_TEST
+
+/* Addresses the mailer can deliver are registered as sent (lowercased). */
+START_TEST(test_register_international_addresses)
+{
+    const char *const forms[][2] = {
+        { "Jos\xc3\xa9.%s@Example.com", "jos\xc3\xa9.%s@example.com" },
+        { "u.%s@B\xc3\xbc" "cher.DE", "u.%s@b\xc3\xbc" "cher.de" },
+        { "u.%s@xn--bcher-kva.de", "u.%s@xn--bcher-kva.de" },
+        { "\"A B %s\"@example.com", "\"a b %s\"@example.com" },
+        { "\xc2\xa0" "trader.%s@example.com\xc2\xa0", "trader.%s@example.com" },
+        { NULL, NULL }
+    };
+    int i;
+    for (i = 0; forms[i][0]; i++) {
+        char *x = it_unique("intl");
+        char *sent = it_printf(forms[i][0], x), *email = it_printf(forms[i][1], x);
+        it_response_t r = register_with(DEMO, x, sent, NULL);
+        assert_registration(&r, 201, x, email, 1);
+        it_response_free(&r);
+        ck_assert_int_eq(count_users(email), 1);
+    }
+}
+END_TEST
+
 START_TEST(test_external_id_conflict)
 {
     char *x = it_unique("conflict"), *email = it_printf("%s@example.com", x);
@@ -332,7 +383,11 @@ START_TEST(test_invalid_email_shapes)
     static const char *const bad[] = {
         "no-at-sign.example.com", "a@b", "a@@b.com", "a@b@c.com", "a b@c.com",
         "@example.com", "user@.com", "user@example.", "user@example..com", "user@exa mple.com",
-        "user\t@example.com", NULL
+        "user\t@example.com",
+        /* never deliverable: comments, address literals, bad IDNA, invisible characters */
+        "a(b)@example.com", "a@example.com(comment)", "u@[192.0.2.1]", "u@192.0.2.1",
+        "u@xn--zz.example", "u@\xe2\x98\x83.example", "u@a_b.example", "a..b@example.com",
+        "a\xc2\xa0" "b@example.com", "\"unclosed@example.com", NULL
     };
     int i;
     for (i = 0; bad[i]; i++) {
@@ -361,7 +416,8 @@ START_TEST(test_email_length_limits)
     it_assert_error(r, 422, "VALIDATION_FAILED");
     it_response_free(&r);
 
-    /* 64 + 1 + 255 = 320 characters: the longest address accepted */
+    /* 64 + 1 + 255 = 320 characters: the longest string the field takes, but
+     * no address that long can be delivered (RFC 5321: 254 octets) */
     local = malloc(65);
     ck_assert_ptr_nonnull(local);
     memset(local, 'l', 64);
@@ -386,8 +442,28 @@ START_TEST(test_email_length_limits)
     ck_assert_int_eq(count_mappings("demo", x), 0);
 
     r = register_with(DEMO, x, e320, NULL);
-    assert_registration(&r, 201, x, e320, 1);
+    it_assert_error(r, 400, "INVALID_EMAIL");
     it_response_free(&r);
+    ck_assert_int_eq(count_mappings("demo", x), 0);
+
+    /* 64 + 1 + 189 = 254 octets: the longest address accepted; 255 is refused */
+    {
+        char lab[64], *d254, *d255, *e254, *e255;
+        memset(lab, 'd', 63);
+        lab[63] = '\0';
+        d254 = it_printf("%s.%s.%.57s.com", lab, lab, lab);
+        d255 = it_printf("%s.%s.%.58s.com", lab, lab, lab);
+        e254 = it_printf("%s@%s", local, d254);
+        e255 = it_printf("%s@%s", local, d255);
+        ck_assert_uint_eq(strlen(e254), 254);
+        r = register_with(DEMO, x, e255, NULL);
+        it_assert_error(r, 400, "INVALID_EMAIL");
+        ck_assert_msg(it_message_mentions(&r, "254"), "%s", it_describe(&r));
+        it_response_free(&r);
+        r = register_with(DEMO, x, e254, NULL);
+        assert_registration(&r, 201, x, e254, 1);
+        it_response_free(&r);
+    }
 }
 END_TEST
 
@@ -672,6 +748,8 @@ Suite *it_users_suite(void)
     tcase_add_test(reg, test_register_creates_user);
     tcase_add_test(reg, test_metadata_is_echoed);
     tcase_add_test(reg, test_replay_is_idempotent);
+    tcase_add_test(reg, test_replay_unicode_normalisation);
+    tcase_add_test(reg, test_register_international_addresses);
     tcase_add_test(reg, test_external_id_conflict);
     tcase_add_test(reg, test_user_already_mapped);
     tcase_add_test(reg, test_linking_across_tenants_gives_no_signal);

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the machine
         sys.exit(3)
 
 FAIL_FILE = ".fail"
+NO_SMTPUTF8_FILE = ".no-smtputf8"
 STAGES = ("rcpt", "data")
 LOG = logging.getLogger("smtp_sink")
 
@@ -82,6 +83,29 @@ def parse_fail_spec(text):
     return code, stage
 
 
+def raw_path(arg, keyword):
+    """The address of 'FROM:<addr> PARAMS' exactly as the client wrote it.
+
+    aiosmtpd hands handlers a re-rendered address ("ab"@x becomes ab@x); tests
+    of what a client put into the envelope need the original."""
+    if arg is None or arg[:len(keyword)].upper() != keyword:
+        return None
+    rest = arg[len(keyword):].lstrip()
+    if not rest.startswith("<"):
+        return rest.split(" ", 1)[0]
+    quoted = escaped = False
+    for i, c in enumerate(rest[1:], 1):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+        elif c == ">" and not quoted:
+            return rest[1:i]
+    return None
+
+
 def write_atomically(directory, name, data):
     """Readers see the whole file or none of it: temp file, fsync, rename."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
@@ -104,13 +128,33 @@ def write_atomically(directory, name, data):
         raise
 
 
+class SinkSMTP(SMTP):
+    """Remembers the path of the MAIL or RCPT command being handled."""
+
+    raw_path = None
+
+    async def smtp_MAIL(self, arg):
+        self.raw_path = raw_path(arg, "FROM:")
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg):
+        self.raw_path = raw_path(arg, "TO:")
+        await super().smtp_RCPT(arg)
+
+
 class SinkHandler:
-    def __init__(self, directory, fail=None, fail_stage="rcpt"):
+    def __init__(self, directory, fail=None, fail_stage="rcpt", smtputf8=True):
         self.directory = directory
         self.fail = fail
         self.fail_stage = fail_stage
+        self.smtputf8 = smtputf8
         self.seq = itertools.count(1)
         self.last_ns = 0
+
+    def smtputf8_enabled(self):
+        """Asked per connection: DIR/.no-smtputf8 turns SMTPUTF8 off at runtime."""
+        return self.smtputf8 and not os.path.exists(os.path.join(self.directory,
+                                                                 NO_SMTPUTF8_FILE))
 
     def current_failure(self):
         """The runtime file wins over the command line, so a running stack can
@@ -135,11 +179,19 @@ class SinkHandler:
             return f"{code} Simulated {kind} failure (smtp_sink)"
         return None
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        envelope.raw_mail_from = server.raw_path if server.raw_path is not None else address
+        envelope.raw_rcpt_tos = []
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.failure_reply("rcpt")
         if reply:
             return reply
         envelope.rcpt_tos.append(address)
+        envelope.raw_rcpt_tos.append(server.raw_path if server.raw_path is not None else address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -150,10 +202,15 @@ class SinkHandler:
         now = max(time.time_ns(), self.last_ns + 1)
         self.last_ns = now
         name = f"{now:020d}-{next(self.seq):06d}.eml"
-        # Trace headers as an MDA would add them, so tests can check the envelope.
-        trace = f"Return-Path: <{envelope.mail_from}>\r\n"
-        trace += "".join(f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.rcpt_tos)
-        write_atomically(self.directory, name, trace.encode("utf-8") + envelope.original_content)
+        # Trace headers as an MDA would add them, so tests can check the envelope:
+        # the paths exactly as the client sent them, and (RFC 6531 4.3) a
+        # Received line "with UTF8SMTP" when MAIL FROM carried SMTPUTF8.
+        trace = f"Return-Path: <{envelope.raw_mail_from}>\r\n"
+        trace += "".join(f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.raw_rcpt_tos)
+        if envelope.smtp_utf8:
+            trace += "Received: by smtp-sink.localhost with UTF8SMTP\r\n"
+        write_atomically(self.directory, name,
+                         trace.encode("utf-8", "surrogateescape") + envelope.original_content)
         LOG.info("stored %s (%d bytes, %d recipient(s))", name,
                  len(envelope.original_content), len(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
@@ -184,6 +241,8 @@ def parse_args(argv):
                     help="answer with this 4xx/5xx code instead of accepting mail")
     ap.add_argument("--fail-stage", choices=STAGES, default="rcpt",
                     help="which command --fail answers (default rcpt)")
+    ap.add_argument("--no-smtputf8", dest="smtputf8", action="store_false",
+                    help="do not offer SMTPUTF8 (RFC 6531): non-ASCII addresses are refused")
     ap.add_argument("--verbose", action="store_true", help="log each stored message (never its body)")
     args = ap.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -193,7 +252,7 @@ def parse_args(argv):
 
 async def serve(args):
     loop = asyncio.get_running_loop()
-    handler = SinkHandler(args.dir, args.fail, args.fail_stage)
+    handler = SinkHandler(args.dir, args.fail, args.fail_stage, args.smtputf8)
     smtp_kwargs = {
         # A fixed name: socket.getfqdn() can stall for seconds without DNS.
         "hostname": "smtp-sink.localhost",
@@ -204,7 +263,9 @@ async def serve(args):
         smtp_kwargs.update(authenticator=make_authenticator(*args.require_auth),
                            auth_required=True, auth_require_tls=False)
 
-    server = await loop.create_server(lambda: SMTP(handler, loop=loop, **smtp_kwargs),
+    server = await loop.create_server(lambda: SinkSMTP(handler, loop=loop,
+                                                       enable_SMTPUTF8=handler.smtputf8_enabled(),
+                                                       **smtp_kwargs),
                                       host=args.host, port=args.port,
                                       family=socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     host, port = server.sockets[0].getsockname()[:2]

@@ -119,6 +119,83 @@ class DeliveryTest(SinkTestCase):
         self.assertEqual(len(sink.messages()), 1)
 
 
+class SmtpUtf8Test(SinkTestCase):
+    """SMTPUTF8 (RFC 6531) on by default, off by option or at runtime; the
+    envelope is recorded exactly as sent."""
+
+    UTF8_MESSAGE = "From: a@example.com\r\nTo: jos\u00e9@example.com\r\nSubject: x\r\n\r\ny\r\n"
+
+    def send_utf8(self, sink):
+        with sink.smtp() as s:
+            return s.sendmail("a@example.com", ["jos\u00e9@example.com"],
+                              self.UTF8_MESSAGE.encode("utf-8"), mail_options=["SMTPUTF8"])
+
+    def raw_session(self, sink, *commands, data=None):
+        """Sends the commands as UTF-8 (then data, if any); returns the reply codes."""
+        with sink.smtp() as s:
+            s.ehlo()
+            features = dict(s.esmtp_features)
+            s.command_encoding = "utf-8"
+            codes = [s.docmd(c)[0] for c in commands]
+            if data is not None:
+                codes.append(s.data(data)[0])
+            return features, codes
+
+    def test_offered_by_default_and_recorded(self):
+        sink = self.start()
+        self.assertEqual(self.send_utf8(sink), {})
+        msgs = sink.messages()
+        self.assertEqual(len(msgs), 1)
+        self.assertEqual(msgs[0], ("Return-Path: <a@example.com>\r\n"
+                                   "Delivered-To: jos\u00e9@example.com\r\n"
+                                   "Received: by smtp-sink.localhost with UTF8SMTP\r\n"
+                                   + self.UTF8_MESSAGE).encode("utf-8"))
+
+    def test_ascii_mail_has_no_utf8smtp_trace(self):
+        sink = self.start()
+        with sink.smtp() as s:
+            s.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+        self.assertNotIn(b"UTF8SMTP", sink.messages()[0])
+
+    def test_no_smtputf8_option(self):
+        sink = self.start("--no-smtputf8")
+        features, codes = self.raw_session(sink, "MAIL FROM:<a@example.com> SMTPUTF8",
+                                           "MAIL FROM:<a@example.com>",
+                                           "RCPT TO:<jos\u00e9@example.com>")
+        self.assertNotIn("smtputf8", features)
+        self.assertEqual(codes, [501, 250, 500])
+        self.assertEqual(sink.messages(), [])
+
+    def test_no_smtputf8_file_switches_at_runtime(self):
+        sink = self.start()
+        flag = os.path.join(sink.dir, ".no-smtputf8")
+        open(flag, "w").close()
+        features, codes = self.raw_session(sink, "MAIL FROM:<a@example.com>",
+                                           "RCPT TO:<jos\u00e9@example.com>")
+        self.assertNotIn("smtputf8", features)
+        self.assertEqual(codes, [250, 500])
+        os.unlink(flag)
+        self.assertEqual(self.send_utf8(sink), {})
+        self.assertEqual(len(sink.messages()), 1)
+
+    def test_envelope_paths_are_recorded_exactly(self):
+        # aiosmtpd itself would record "ab"@example.com as ab@example.com
+        sink = self.start()
+        _, codes = self.raw_session(sink, 'MAIL FROM:<"s x"@example.com> SMTPUTF8',
+                                    'RCPT TO:<"ab"@example.com>', 'RCPT TO:<"a>b"@example.com>',
+                                    "RCPT TO:<u@xn--bcher-kva.de>",
+                                    "RCPT TO:<\u00fc@b\u00fccher.de>",
+                                    data=b"Subject: x\r\n\r\ny\r\n")
+        self.assertEqual(codes, [250, 250, 250, 250, 250, 250])
+        head = sink.messages()[0].split(b"Subject:")[0].decode("utf-8")
+        self.assertEqual(head, 'Return-Path: <"s x"@example.com>\r\n'
+                               'Delivered-To: "ab"@example.com\r\n'
+                               'Delivered-To: "a>b"@example.com\r\n'
+                               "Delivered-To: u@xn--bcher-kva.de\r\n"
+                               "Delivered-To: \u00fc@b\u00fccher.de\r\n"
+                               "Received: by smtp-sink.localhost with UTF8SMTP\r\n")
+
+
 class AuthTest(SinkTestCase):
     def test_mail_without_auth_is_refused(self):
         sink = self.start("--require-auth", "user:s3cret")

@@ -493,6 +493,45 @@ START_TEST(test_from_header)
 }
 END_TEST
 
+/* ---- internationalised recipients ------------------------------------------ */
+
+static const struct {
+    const char *to, *header;
+    int ascii; /* the whole message is ASCII */
+} recipients[] = {
+    {"trader@example.com", "trader@example.com", 1},
+    /* IDNA: the A-label, so the message needs no SMTPUTF8 */
+    {"u@b\xc3\xbc" "cher.de", "u@xn--bcher-kva.de", 1},
+    {"\"a b\"@example.com", "\"a b\"@example.com", 1},
+    {"\"a@b\"@example.com", "\"a@b\"@example.com", 1},
+    /* a UTF-8 local part can only travel with SMTPUTF8: To is UTF-8 (RFC 6532) */
+    {"jos\xc3\xa9@example.com", "jos\xc3\xa9@example.com", 0},
+    {"jos\xc3\xa9@b\xc3\xbc" "cher.de", "jos\xc3\xa9@b\xc3\xbc" "cher.de", 0},
+};
+
+START_TEST(test_to_header)
+{
+    pp_mail_msg_t m;
+    mime_t head;
+    const char *msg, *c, *line;
+
+    pp_mail_login_link(unit_pool, recipients[_i].to, LINK, 15, &m);
+    msg = format_ok(&m);
+    head = split(msg);
+    ck_assert_str_eq(header(&head, "To"), recipients[_i].header);
+    /* every byte is ASCII, except in the To line of a SMTPUTF8 message */
+    for (c = msg, line = msg; *c; c++) {
+        if (*c == '\n') {
+            line = c + 1;
+        }
+        if ((unsigned char)*c >= 0x80) {
+            ck_assert_msg(!recipients[_i].ascii, "non-ASCII byte at %d", (int)(c - msg));
+            ck_assert_msg(strncmp(line, "To: ", 4) == 0, "non-ASCII outside To: %.40s", line);
+        }
+    }
+}
+END_TEST
+
 /* ---- refusals -------------------------------------------------------------- */
 
 enum { F_FROM, F_TO, F_SUBJECT, F_DOMAIN, F_TEXT, F_HTML };
@@ -517,9 +556,9 @@ static const struct {
     {F_TO, "a@example.com, b@example.com", "recipient"},
     {F_TO, "<a@example.com>", "recipient"},
     {F_TO, "Name <a@example.com>", "recipient"},
-    {F_TO, "\"a\"@example.com", "recipient"},
-    {F_TO, "a(comment)@example.com", "recipient"},
-    {F_TO, "j\xc3\xa9@example.com", "recipient"},
+    {F_TO, "a(comment)@example.com", "comments"},
+    {F_TO, "u@[192.0.2.1]", "literal"},
+    {F_TO, "u@xn--zz.example", "IDNA2008"},
     {F_TO, "", "recipient"},
     {F_FROM, "Poly <not-an-address>", "sender"},
     {F_FROM, "Poly <noreply@polysim.example", "sender"},
@@ -766,7 +805,7 @@ START_TEST(test_send_delivers_exactly)
     const char *msg = login_message(), *got[4], *err;
     if (!sink_start(NULL, NULL, NULL)) return;
     c = sink_conf();
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
     /* envelope sender is the bare From address; the bytes arrive unchanged */
@@ -783,7 +822,7 @@ START_TEST(test_send_survives_dot_lines)
     pp_mail_conf_t c;
     if (!sink_start(NULL, NULL, NULL)) return;
     c = sink_conf();
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
     ck_assert_ptr_nonnull(strstr(got[0], msg));
@@ -798,20 +837,20 @@ START_TEST(test_send_with_auth)
     c = sink_conf();
 
     /* without credentials the sink refuses MAIL FROM */
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(strstr(err, "530") != NULL, "%s", err);
 
     c.username = "mailer";
     c.password = "wrong-password";
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(strstr(err, "535") != NULL, "%s", err);
     ck_assert_msg(strstr(err, "wrong-password") == NULL, "password in the error: %s", err);
     ck_assert_int_eq(sink_messages(got, 4), 0);
 
     c.password = "s3cret pass";
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
 }
@@ -826,14 +865,16 @@ static const struct {
 START_TEST(test_send_reports_smtp_failures)
 {
     const char *msg = login_message(), *got[4], *err;
+    pp_mail_fail_t fail = PP_MAIL_FAIL_ADDRESS;
     pp_mail_conf_t c;
     if (!sink_start("--fail", failures[_i].code,
                     strcmp(failures[_i].stage, "data") == 0 ? "--fail-stage=data" : NULL)) {
         return;
     }
     c = sink_conf();
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, &fail);
     ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(fail, PP_MAIL_FAIL_TEMPORARY);
     ck_assert_msg(strstr(err, apr_pstrcat(unit_pool, "SMTP response ", failures[_i].code, NULL)),
                   "%s", err);
     ck_assert_msg(strstr(err, "token=") == NULL, "message content in the error: %s", err);
@@ -854,11 +895,11 @@ START_TEST(test_send_outage_via_fail_file)
     ck_assert_ptr_nonnull(f);
     fputs("451\n", f);
     fclose(f);
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(strstr(err, "SMTP response 451") != NULL, "%s", err);
     unlink(fail);
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
 }
@@ -872,11 +913,11 @@ START_TEST(test_send_starttls_modes)
     c = sink_conf();
     /* the sink offers no STARTTLS: required must fail before any mail moves */
     c.starttls = PP_MAIL_TLS_REQUIRED;
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_ptr_nonnull(err);
     ck_assert_int_eq(sink_messages(got, 4), 0);
     c.starttls = PP_MAIL_TLS_TRY;
-    err = pp_mail_send(unit_pool, &c, TO, msg);
+    err = pp_mail_send(unit_pool, &c, TO, msg, NULL);
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
 }
@@ -910,7 +951,7 @@ START_TEST(test_send_refused_port_fails_fast)
     c.url = url;
     c.timeout_ms = 20000;
     t0 = apr_time_now();
-    err = pp_mail_send(unit_pool, &c, TO, login_message());
+    err = pp_mail_send(unit_pool, &c, TO, login_message(), NULL);
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(apr_time_now() - t0 < apr_time_from_sec(2), "took %d ms",
                   (int)apr_time_as_msec(apr_time_now() - t0));
@@ -957,7 +998,7 @@ START_TEST(test_send_stalled_relay_times_out)
     c.url = url;
     c.timeout_ms = 700;
     t0 = apr_time_now();
-    err = pp_mail_send(unit_pool, &c, TO, login_message());
+    err = pp_mail_send(unit_pool, &c, TO, login_message(), NULL);
     took = apr_time_now() - t0;
     kill(relay, SIGKILL);
     waitpid(relay, &status, 0);
@@ -966,6 +1007,220 @@ START_TEST(test_send_stalled_relay_times_out)
     ck_assert_msg(took >= apr_time_from_msec(600) && took < apr_time_from_sec(3), "took %d ms",
                   (int)apr_time_as_msec(took));
     ck_assert_msg(strstr(err, "Timeout") != NULL || strstr(err, "timed out") != NULL, "%s", err);
+}
+END_TEST
+
+/* ---- internationalised delivery --------------------------------------------- */
+
+static const struct {
+    const char *to, *envelope;
+    int smtputf8; /* MAIL FROM must carry SMTPUTF8 */
+} deliveries[] = {
+    {"jos\xc3\xa9@example.com", "jos\xc3\xa9@example.com", 1},
+    {"u@b\xc3\xbc" "cher.de", "u@xn--bcher-kva.de", 0},
+    {"jos\xc3\xa9@b\xc3\xbc" "cher.de", "jos\xc3\xa9@xn--bcher-kva.de", 1},
+    {"\"a b\"@example.com", "\"a b\"@example.com", 0},
+    {"\"a@b\"@example.com", "\"a@b\"@example.com", 0},
+};
+
+static const char *message_to(const char *to)
+{
+    pp_mail_msg_t m;
+    pp_mail_login_link(unit_pool, to, LINK, 15, &m);
+    return format_ok(&m);
+}
+
+START_TEST(test_send_international)
+{
+    const char *msg = message_to(deliveries[_i].to), *got[4], *err;
+    pp_mail_fail_t fail = PP_MAIL_FAIL_ADDRESS;
+    pp_mail_conf_t c;
+    if (!sink_start(NULL, NULL, NULL)) return;
+    c = sink_conf();
+    err = pp_mail_send(unit_pool, &c, deliveries[_i].to, msg, &fail);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_int_eq(sink_messages(got, 4), 1);
+    /* the envelope as the sink read it, byte for byte, and the message unchanged */
+    ck_assert_str_eq(got[0], apr_pstrcat(unit_pool, "Return-Path: <noreply@polysim.example>\r\n"
+                                         "Delivered-To: ", deliveries[_i].envelope, "\r\n",
+                                         deliveries[_i].smtputf8
+                                             ? "Received: by smtp-sink.localhost with UTF8SMTP\r\n"
+                                             : "",
+                                         msg, NULL));
+}
+END_TEST
+
+START_TEST(test_send_without_smtputf8)
+{
+    const char *got[4], *err;
+    pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
+    pp_mail_conf_t c;
+    if (!sink_start("--no-smtputf8", NULL, NULL)) return;
+    c = sink_conf();
+    /* a UTF-8 local part: permanently undeliverable through this relay */
+    err = pp_mail_send(unit_pool, &c, "jos\xc3\xa9@example.com",
+                       message_to("jos\xc3\xa9@example.com"), &fail);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(fail, PP_MAIL_FAIL_NO_SMTPUTF8);
+    ck_assert_msg(strstr(err, "SMTPUTF8") != NULL, "%s", err);
+    ck_assert_int_eq(sink_messages(got, 4), 0);
+    /* an IDNA domain needs no SMTPUTF8: the A-label goes through */
+    err = pp_mail_send(unit_pool, &c, "u@b\xc3\xbc" "cher.de",
+                       message_to("u@b\xc3\xbc" "cher.de"), &fail);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_int_eq(sink_messages(got, 4), 1);
+    ck_assert_ptr_nonnull(strstr(got[0], "Delivered-To: u@xn--bcher-kva.de\r\n"));
+}
+END_TEST
+
+static int is_ascii_text(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s >= 0x80) return 0;
+    }
+    return 1;
+}
+
+/* A relay that answers every connection's EHLO with the capability line
+ * caps[i] (connection i; the last one repeats), accepts everything else, and
+ * appends every command it reads to log (one per line). Like a strict relay,
+ * it refuses a non-ASCII command when it did not offer SMTPUTF8. */
+static void scripted_relay(int s, const char *const *caps, int ncaps, const char *log)
+{
+    int i;
+    for (i = 0;; i++) {
+        int c = accept(s, NULL, NULL);
+        FILE *in, *rec;
+        char line[1024];
+        if (c < 0) _exit(1);
+        in = fdopen(dup(c), "r");
+        rec = fopen(log, "a");
+        if (!in || !rec || write(c, "220 relay.test ESMTP\r\n", 22) < 0) _exit(1);
+        while (fgets(line, sizeof(line), in)) {
+            const char *reply = "250 OK\r\n";
+            char ehlo[256];
+            fputs(line, rec);
+            fflush(rec);
+            if (strncasecmp(line, "EHLO", 4) == 0) {
+                snprintf(ehlo, sizeof(ehlo), "250-relay.test\r\n250 %s\r\n",
+                         caps[i < ncaps ? i : ncaps - 1]);
+                reply = ehlo;
+            }
+            else if (strncasecmp(line, "DATA", 4) == 0) {
+                reply = "354 go on\r\n";
+            }
+            else if (strncasecmp(line, "QUIT", 4) == 0) {
+                reply = "221 bye\r\n";
+            }
+            else if (!strstr(caps[i < ncaps ? i : ncaps - 1], "SMTPUTF8") && !is_ascii_text(line)) {
+                reply = "553 5.6.7 a non-ASCII address needs SMTPUTF8\r\n";
+            }
+            else if (strcmp(line, ".\r\n") != 0 && strncasecmp(line, "MAIL", 4) != 0 &&
+                     strncasecmp(line, "RCPT", 4) != 0) {
+                continue;   /* message content */
+            }
+            if (write(c, reply, strlen(reply)) < 0) break;
+        }
+        fclose(in);
+        fclose(rec);
+        close(c);
+    }
+}
+
+static const char *run_against_relay(const char *const *caps, int ncaps, const char *log,
+                                     pp_mail_fail_t *fail)
+{
+    pp_mail_conf_t c = conf();
+    int port, s = listening_socket(&port, 1), status;
+    char url[64];
+    const char *err;
+    pid_t relay = fork();
+
+    ck_assert_int_ge(relay, 0);
+    if (relay == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        scripted_relay(s, caps, ncaps, log);
+    }
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
+    c.url = url;
+    err = pp_mail_send(unit_pool, &c, "jos\xc3\xa9@example.com",
+                       message_to("jos\xc3\xa9@example.com"), fail);
+    kill(relay, SIGKILL);
+    waitpid(relay, &status, 0);
+    close(s);
+    return err;
+}
+
+static char *read_log(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    char *buf = apr_pcalloc(unit_pool, 65536);
+    if (f) {
+        size_t n = fread(buf, 1, 65535, f);
+        buf[n] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+START_TEST(test_send_never_offers_utf8_to_a_relay_without_smtputf8)
+{
+    static const char *const caps[] = {"8BITMIME"};
+    char log[] = "/tmp/pp-relay-log-XXXXXX";
+    pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
+    const char *err, *seen;
+    int fd = mkstemp(log);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    err = run_against_relay(caps, 1, log, &fail);
+    seen = read_log(log);
+    unlink(log);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(fail, PP_MAIL_FAIL_NO_SMTPUTF8);
+    /* one EHLO (the probe), and no MAIL or RCPT: no UTF-8 ever left */
+    ck_assert_msg(strstr(seen, "EHLO") && !strstr(seen, "MAIL") && !strstr(seen, "RCPT"),
+                  "relay saw:\n%s", seen);
+}
+END_TEST
+
+START_TEST(test_send_utf8_via_relay_with_smtputf8)
+{
+    /* the probe and the delivery each see SMTPUTF8; the second connection of
+     * a relay that loses it is a permanent failure too */
+    static const char *const offered[] = {"SMTPUTF8"}, *const lost[] = {"SMTPUTF8", "SIZE 1000"};
+    char log[] = "/tmp/pp-relay-log-XXXXXX";
+    pp_mail_fail_t fail = PP_MAIL_FAIL_ADDRESS;
+    const char *err, *seen;
+    int fd = mkstemp(log);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    err = run_against_relay(offered, 1, log, &fail);
+    seen = read_log(log);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_msg(strstr(seen, "MAIL FROM:<noreply@polysim.example> SMTPUTF8\r\n") &&
+                  strstr(seen, "RCPT TO:<jos\xc3\xa9@example.com>\r\n"), "relay saw:\n%s", seen);
+
+    err = run_against_relay(lost, 2, log, &fail);
+    unlink(log);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(fail, PP_MAIL_FAIL_NO_SMTPUTF8);
+}
+END_TEST
+
+START_TEST(test_send_refuses_undeliverable_recipients)
+{
+    static const char *const bad[] = {"a(b)@example.com", "u@[192.0.2.1]", "u@localhost",
+                                      "a b@example.com"};
+    pp_mail_conf_t c = conf();
+    pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
+    const char *err;
+    c.url = "smtp://127.0.0.1:9";
+    err = pp_mail_send(unit_pool, &c, bad[_i], "Subject: x\r\n\r\nx\r\n", &fail);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(fail, PP_MAIL_FAIL_ADDRESS);
+    ck_assert_msg(strstr(err, "recipient") && strstr(err, "delivery") == NULL, "%s", err);
 }
 END_TEST
 
@@ -988,7 +1243,7 @@ START_TEST(test_send_refuses_bad_arguments)
     const char *err;
     c.url = bad_sends[_i].url;
     c.from = bad_sends[_i].from;
-    err = pp_mail_send(unit_pool, &c, bad_sends[_i].to, "Subject: x\r\n\r\nx\r\n");
+    err = pp_mail_send(unit_pool, &c, bad_sends[_i].to, "Subject: x\r\n\r\nx\r\n", NULL);
     ck_assert_ptr_nonnull(err);
     /* refused before connecting: no curl error in the message */
     ck_assert_msg(strstr(err, "delivery") == NULL, "case %d reached curl: %s", _i, err);
@@ -1013,6 +1268,7 @@ Suite *unit_mail_suite(void)
     tcase_add_test(tc, test_encoded_words_keep_characters_whole);
     tcase_add_test(tc, test_ascii_subject_that_looks_encoded_is_encoded);
     tcase_add_loop_test(tc, test_from_header, 0, sizeof(senders) / sizeof(senders[0]));
+    tcase_add_loop_test(tc, test_to_header, 0, sizeof(recipients) / sizeof(recipients[0]));
     tcase_add_loop_test(tc, test_refused, 0, sizeof(refusals) / sizeof(refusals[0]));
     suite_add_tcase(s, tc);
 
@@ -1030,6 +1286,12 @@ Suite *unit_mail_suite(void)
     tcase_add_loop_test(ts, test_send_stalled_relay_times_out, 0, 2);
     tcase_add_loop_test(ts, test_send_refuses_bad_arguments, 0,
                         sizeof(bad_sends) / sizeof(bad_sends[0]));
+    tcase_add_loop_test(ts, test_send_international, 0,
+                        sizeof(deliveries) / sizeof(deliveries[0]));
+    tcase_add_test(ts, test_send_without_smtputf8);
+    tcase_add_test(ts, test_send_never_offers_utf8_to_a_relay_without_smtputf8);
+    tcase_add_test(ts, test_send_utf8_via_relay_with_smtputf8);
+    tcase_add_loop_test(ts, test_send_refuses_undeliverable_recipients, 0, 4);
     suite_add_tcase(s, ts);
     return s;
 }
