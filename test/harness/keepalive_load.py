@@ -19,10 +19,11 @@ request was not applied or is idempotent (section 9.3.1). So:
 - idle close: right before reusing a connection the client polls it; end of
   file or a reset there means the server closed it while it was idle. The
   request was never sent: it goes out on a new connection, no failure.
-- crossed a restart: the request was sent on a keep-alive connection that
-  was opened before a graceful restart, at most --restart-window seconds
-  after that restart, and the connection then ended (EOF/reset) before any
-  response byte. The old generation closes its idle connections when it
+- crossed a restart: the request was sent on a keep-alive connection of
+  the generation a graceful restart stopped (opened before the graceful
+  command returned, or within 0.5 s after: old children may still accept
+  what was queued), at most --restart-window seconds after that restart,
+  and the connection then ended (EOF/reset) before any response byte. The old generation closes its idle connections when it
   stops, and a request already on the wire when the close happens is lost
   with no way for the server to answer it: the one case RFC 9112 leaves to
   the client. The client retries it once on a new connection; the retry
@@ -117,7 +118,7 @@ class Run:
     def __init__(self, args):
         self.args = args
         self.lock = threading.Lock()
-        self.restarts = []  # monotonic times the graceful commands started
+        self.restarts = []  # [began, ended] of each graceful command, monotonic
         self.stats = collections.Counter()
         self.notes = []
         self.start = time.monotonic()
@@ -132,10 +133,14 @@ class Run:
             self.stats[what] += 1
 
     def excusing_restart(self, born, now):
-        """True when a restart happened after the connection was opened and
-        at most --restart-window seconds before now."""
+        """True when the connection may belong to the generation a restart
+        stopped (opened before the signal was out, or just after: the old
+        children may still accept what was queued) and the close came at
+        most --restart-window seconds after that restart."""
         with self.lock:
-            return any(born < r <= now <= r + self.args.restart_window for r in self.restarts)
+            return any(born < (end or now) + 0.5
+                       and start <= now <= (end or now) + self.args.restart_window
+                       for start, end in self.restarts)
 
 
 class Client(threading.Thread):
@@ -283,8 +288,10 @@ def main():
     for k in range(args.restarts):
         time.sleep(max(0.0, start + args.seconds * (k + 1) / (args.restarts + 2) - time.monotonic()))
         with run.lock:
-            run.restarts.append(time.monotonic())
+            run.restarts.append([time.monotonic(), None])  # end: while it runs
         r = subprocess.run([apache, "-f", conf, "-k", "graceful"], capture_output=True, text=True)
+        with run.lock:
+            run.restarts[-1][1] = time.monotonic()
         if r.returncode != 0:
             run.count(f"FAILED: apache2 -k graceful: {r.stderr.strip()}")
     for c in clients:
@@ -299,7 +306,8 @@ def main():
     for k in sorted(stats):
         print(f"  {stats[k]:7d}  {k}")
     if run.notes:
-        print("  graceful restarts at " + ", ".join(f"{r - run.start:.2f}" for r in run.restarts)
+        print("  graceful restarts at " + ", ".join(f"{b - run.start:.2f}-{e - run.start:.2f}"
+                                                    for b, e in run.restarts)
               + " s; unexcused closes:")
         for n in run.notes[:20]:
             print(f"    {n}")
