@@ -261,7 +261,7 @@ unix_socket_directories = '$sock'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 200
+max_connections = 450
 log_line_prefix = '%m [%p] %q%u@%d %a: '
 EOF
         if pp__is_root; then chown postgres:postgres "$data/polypartner.conf"; fi
@@ -451,7 +451,7 @@ pp_httpd_conf() {
     local port="${3:-}" tenants="${4:-}"
     local dbd_max run_user run_group module
     case "$mpm" in
-        event) dbd_max=16 ;;
+        event) dbd_max=96 ;;
         prefork) dbd_max=1 ;;
         *) pp_err "unknown MPM '$mpm' (event|prefork)"; return 1 ;;
     esac
