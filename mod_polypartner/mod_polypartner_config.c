@@ -4,6 +4,7 @@
 #include <http_log.h>
 #include <openssl/rand.h>
 
+#include "pp_config_value.h"
 #include "pp_redirect.h"
 #include "pp_token.h"
 
@@ -306,10 +307,9 @@ static const char *pp_cmd_tenant_bounds(cmd_parms *cmd, void *dconf, const char 
 static const char *pp_cmd_max_body(cmd_parms *cmd, void *dconf, const char *arg)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
-    char *end;
-    apr_off_t n;
+    long n;
     (void)dconf;
-    if (apr_strtoff(&n, arg, &end, 10) != APR_SUCCESS || *end || n < 2 || n > 64 * 1024 * 1024) {
+    if (!pp_config_number(arg, 2, 64 * 1024 * 1024, &n)) {
         return "PolyPartnerMaxBodySize must be a number of bytes between 2 and 67108864";
     }
     conf->max_body = n;
@@ -319,10 +319,9 @@ static const char *pp_cmd_max_body(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *pp_cmd_retry_after(cmd_parms *cmd, void *dconf, const char *arg)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
-    char *end;
-    long n = strtol(arg, &end, 10);
+    long n;
     (void)dconf;
-    if (*end || end == arg || n < 1 || n > 3600) {
+    if (!pp_config_number(arg, 1, 3600, &n)) {
         return "PolyPartnerRetryAfter must be a number of seconds between 1 and 3600";
     }
     conf->retry_after = (int)n;
@@ -356,10 +355,9 @@ static const char *pp_cmd_cursor_secret(cmd_parms *cmd, void *dconf, const char 
 static const char *pp_cmd_max_price_age(cmd_parms *cmd, void *dconf, const char *arg)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
-    char *end;
-    long n = strtol(arg, &end, 10);
+    long n;
     (void)dconf;
-    if (*end || end == arg || n < 0 || n > 86400) {
+    if (!pp_config_number(arg, 0, 86400, &n)) {
         return "PolyPartnerMaxPriceAge must be a number of seconds between 0 (never stale) "
                "and 86400";
     }
@@ -370,10 +368,9 @@ static const char *pp_cmd_max_price_age(cmd_parms *cmd, void *dconf, const char 
 static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *arg)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
-    char *end;
-    long n = strtol(arg, &end, 10);
+    long n;
     (void)dconf;
-    if (*end || end == arg || n < 1 || n > 100000) {
+    if (!pp_config_number(arg, 1, 100000, &n)) {
         return "PolyPartnerCancelBatchSize must be a number of orders between 1 and 100000";
     }
     conf->cancel_batch = (int)n;
@@ -428,10 +425,9 @@ static const char *pp_cmd_db_reconnect_wait(cmd_parms *cmd, void *dconf, const c
 static const char *pp_config_seconds(cmd_parms *cmd, const char *arg, long min, long max,
                                      int *out)
 {
-    char *end;
-    long n = strtol(arg, &end, 10);
+    long n;
 
-    if (*end || end == arg || n < min || n > max) {
+    if (!pp_config_number(arg, min, max, &n)) {
         return apr_psprintf(cmd->pool, "%s must be a number of seconds between %ld and %ld",
                             cmd->cmd->name, min, max);
     }
@@ -563,10 +559,9 @@ static const char *pp_cmd_link_limit(cmd_parms *cmd, void *dconf, const char *co
                                      const char *window)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
-    char *end;
-    long n = strtol(count, &end, 10);
+    long n;
     (void)dconf;
-    if (*end || end == count || n < 0 || n > 10000) {
+    if (!pp_config_number(count, 0, 10000, &n)) {
         return "PolyPartnerLoginLinkLimit needs a number of links (0: no limit, up to 10000) "
                "and a window in seconds, e.g. PolyPartnerLoginLinkLimit 5 3600";
     }

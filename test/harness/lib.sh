@@ -12,6 +12,7 @@
 # Environment knobs (all optional):
 #   PP_PG_BIN      PostgreSQL server binaries   (/usr/lib/postgresql/15/bin)
 #   PP_APACHE_BIN  the httpd binary             (/usr/sbin/apache2)
+#   PP_MODULE_PATH the module pp_httpd_conf loads (the build's .libs/mod_polypartner.so)
 
 PP_REPO_ROOT="${PP_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 PP_PG_BIN="${PP_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -22,7 +23,8 @@ PP_DEPS=(apache2 apache2-dev libaprutil1-dbd-pgsql libjson-c-dev libcurl4-openss
          libssl-dev libpq-dev check autoconf automake libtool pkg-config make gcc
          postgresql-15 postgresql-client-15 curl ca-certificates
          python3 python3-websockets python3-aiosmtpd libwebsockets-dev
-         libidn2-dev libunistring-dev)
+         libidn2-dev libunistring-dev
+         clang-14 libclang-rt-14-dev llvm-14 libasan8 libubsan1)  # fuzzing, sanitizer runs
 
 pp_log() { printf 'harness: %s\n' "$*" >&2; }
 pp_err() { printf 'harness: ERROR: %s\n' "$*" >&2; }
@@ -471,7 +473,7 @@ pp_httpd_conf() {
     else
         run_user="$(id -un)"; run_group="$(id -gn)"
     fi
-    module="$PP_REPO_ROOT/.libs/mod_polypartner.so"
+    module="${PP_MODULE_PATH:-$PP_REPO_ROOT/.libs/mod_polypartner.so}"
     [[ -f "$module" ]] || pp_log "warning: $module does not exist (not built yet?)"
     if pp__is_root && ! runuser -u "$run_user" -- test -x "$dir" 2>/dev/null; then
         pp_log "warning: $run_user cannot reach $dir"
