@@ -380,9 +380,8 @@ static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *
 /* A whole number of milliseconds in [min, max], or an error naming the directive. */
 static const char *pp_config_ms(cmd_parms *cmd, const char *arg, long min, long max, int *out)
 {
-    char *end;
-    long n = strtol(arg, &end, 10);
-    if (*end || end == arg || n < min || n > max) {
+    long n;
+    if (!pp_config_number(arg, min, max, &n)) {
         return apr_psprintf(cmd->pool, "%s must be a number of milliseconds between %ld and %ld",
                             cmd->cmd->name, min, max);
     }
@@ -402,10 +401,9 @@ static const char *pp_cmd_db_queue_limit(cmd_parms *cmd, void *dconf, const char
                                          const char *slow)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
-    char *end;
-    long n = strtol(limit, &end, 10);
+    long n;
     (void)dconf;
-    if (*end || end == limit || n < 0 || n > 100000) {
+    if (!pp_config_number(limit, 0, 100000, &n)) {
         return "PolyPartnerDBQueueLimit must be a number of requests between 0 (no bound) "
                "and 100000, optionally followed by milliseconds after which a call counts "
                "as slow";
