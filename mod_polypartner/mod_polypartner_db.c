@@ -46,7 +46,8 @@ static int pp_db_default_queue_limit;  /* a quarter of MaxRequestWorkers */
  * (PQreset) starts a fresh server session. */
 typedef struct {
     int backend_pid;
-    int write;
+    int statement_ms;
+    int lock_ms;
 } pp_db_session_t;
 
 #define PP_DB_SESSION_KEY "mod_polypartner:session"
@@ -102,8 +103,7 @@ static void pp_db_log_throttled(pp_req_t *rq, pp_throttle_t *t, int level, const
 
     if (pp_throttle_allow(t, apr_time_now(), PP_DB_LOG_INTERVAL_S, &suppressed)) {
         pp_rlog(rq, level, 0, "%s%s", what, suppressed
-                ? apr_psprintf(rq->r->pool, " (%u more like this in this process since the "
-                               "last report)", suppressed) : "");
+                ? apr_psprintf(rq->r->pool, " (%u more like this since the last report)", suppressed) : "");
     }
 }
 
@@ -193,7 +193,10 @@ static int pp_db_wait_usable(pp_req_t *rq, ap_dbd_t **dbd)
 static int pp_db_prepare_session(pp_req_t *rq, ap_dbd_t *dbd, const char **error)
 {
     PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    int write = rq->r->method_number != M_GET;
+    /* budgets can differ between virtual hosts that share one pool */
+    int statement_ms = rq->r->method_number == M_GET ? pp_config_db_read_ms(rq->conf)
+                                                     : pp_config_db_write_ms(rq->conf);
+    int lock_ms = pp_config_db_lock_ms(rq->conf);
     pp_db_session_t *session = NULL;
     apr_dbd_prepared_t *stmt = NULL;
     apr_dbd_results_t *res = NULL;
@@ -201,13 +204,13 @@ static int pp_db_prepare_session(pp_req_t *rq, ap_dbd_t *dbd, const char **error
     int rv;
 
     apr_pool_userdata_get((void **)&session, PP_DB_SESSION_KEY, dbd->pool);
-    if (session && session->backend_pid == PQbackendPID(conn) && session->write == write) {
+    if (session && session->backend_pid == PQbackendPID(conn)
+        && session->statement_ms == statement_ms && session->lock_ms == lock_ms) {
         return 1;
     }
     PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
-    args[0] = apr_itoa(rq->r->pool, write ? pp_config_db_write_ms(rq->conf)
-                                          : pp_config_db_read_ms(rq->conf));
-    args[1] = apr_itoa(rq->r->pool, pp_config_db_lock_ms(rq->conf));
+    args[0] = apr_itoa(rq->r->pool, statement_ms);
+    args[1] = apr_itoa(rq->r->pool, lock_ms);
     rv = apr_dbd_prepare(dbd->driver, rq->r->pool, dbd->handle,
                          "SELECT set_config('statement_timeout', %s, false), "
                          "set_config('lock_timeout', %s, false)", NULL, &stmt);
@@ -223,7 +226,8 @@ static int pp_db_prepare_session(pp_req_t *rq, ap_dbd_t *dbd, const char **error
         apr_pool_userdata_setn(session, PP_DB_SESSION_KEY, NULL, dbd->pool);
     }
     session->backend_pid = PQbackendPID(conn);
-    session->write = write;
+    session->statement_ms = statement_ms;
+    session->lock_ms = lock_ms;
     return 1;
 }
 
