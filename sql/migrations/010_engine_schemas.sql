@@ -33,9 +33,11 @@ END
 $$;
 GRANT USAGE ON SCHEMA api TO polypartner_api, polypartner_feed;
 
--- No function made here by the migrating user is callable by PUBLIC; the
--- function files grant EXECUTE on each api function to its role.
-ALTER DEFAULT PRIVILEGES IN SCHEMA api, engine REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- No function the migrating user makes from now on is callable by PUBLIC
+-- (PostgreSQL's default); the function files grant EXECUTE on each api
+-- function to its role. (Per-schema default privileges can only add to the
+-- global ones, so this is the migrating user's global default.)
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- The id defaults call the old public.pp_next_opaque_id when 007 was applied
 -- in its first form; sql/functions/15_ids.sql sets them again.
