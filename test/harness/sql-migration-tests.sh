@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # tdir, psql_bin, passed, failed: the runner's
 # Tests of sql/migrate and of the upgrade path, sourced by
 # test/harness/run-sql-tests after the SQL test files (same private
 # PostgreSQL; each test uses databases of its own). Uses from the runner:
