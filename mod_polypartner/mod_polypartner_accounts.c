@@ -44,7 +44,7 @@ int pp_accounts_handle_create(pp_req_t *rq)
     args[4] = acc.starting_balance;
     args[5] = acc.rules;
     args[6] = acc.metadata;
-    return pp_db_respond(rq, "SELECT status, body FROM pp_create_account(%s, %s::bigint, %s, "
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_create_account(%s, %s::bigint, %s, "
                          "%s, %s::numeric, %s::jsonb, %s::jsonb)", 7, args);
 }
 
@@ -57,7 +57,7 @@ int pp_accounts_handle_get(pp_req_t *rq)
         return rc;
     }
     args[0] = rq->tenant->name;
-    return pp_db_respond(rq, "SELECT status, body FROM pp_get_account(%s, %s::uuid)", 2, args);
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_get_account(%s, %s::uuid)", 2, args);
 }
 
 int pp_accounts_handle_patch(pp_req_t *rq)
@@ -80,7 +80,7 @@ int pp_accounts_handle_patch(pp_req_t *rq)
     args[0] = rq->tenant->name;
     args[2] = patch.rules;       /* NULL binds SQL NULL: leave untouched */
     args[3] = patch.metadata;
-    return pp_db_respond(rq, "SELECT status, body FROM pp_patch_account(%s, %s::uuid, "
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_patch_account(%s, %s::uuid, "
                          "%s::jsonb, %s::jsonb)", 4, args);
 }
 
@@ -100,11 +100,11 @@ static int pp_accounts_lifecycle(pp_req_t *rq, const char *sql)
 int pp_accounts_handle_close(pp_req_t *rq)
 {
     return pp_accounts_lifecycle(
-        rq, "SELECT status, body FROM pp_close_account(%s, %s::uuid, %s::integer)");
+        rq, "SELECT status, body FROM api.pp_close_account(%s, %s::uuid, %s::integer)");
 }
 
 int pp_accounts_handle_reset(pp_req_t *rq)
 {
     return pp_accounts_lifecycle(
-        rq, "SELECT status, body FROM pp_reset_account(%s, %s::uuid, %s::integer)");
+        rq, "SELECT status, body FROM api.pp_reset_account(%s, %s::uuid, %s::integer)");
 }

@@ -39,8 +39,8 @@ static int pp_login_settle(pp_req_t *rq, const char *hash_hex, int sent, int *rc
 {
     const char *args[1] = { hash_hex }, *cols[1];
 
-    if (!pp_db_row(rq, sent ? "SELECT pp_login_link_sent(decode(%s, 'hex'))"
-                            : "SELECT pp_login_link_failed(decode(%s, 'hex'))",
+    if (!pp_db_row(rq, sent ? "SELECT api.pp_login_link_sent(decode(%s, 'hex'))"
+                            : "SELECT api.pp_login_link_failed(decode(%s, 'hex'))",
                    1, args, 1, cols, rc)) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0502) "could not mark a login link %s: it stays "
                 "unusable", sent ? "sent" : "failed");
@@ -123,7 +123,7 @@ int pp_login_handle_link(pp_req_t *rq)
     args[4] = apr_itoa(p, ttl);
     args[5] = apr_itoa(p, pp_config_link_limit(rq->conf));
     args[6] = apr_itoa(p, pp_config_link_window(rq->conf));
-    if (!pp_db_row(rq, "SELECT status, body, email, retry_after FROM pp_login_link_create("
+    if (!pp_db_row(rq, "SELECT status, body, email, retry_after FROM api.pp_login_link_create("
                    "%s, %s::bigint, decode(%s, 'hex'), %s, %s::integer, %s::integer, "
                    "%s::integer)", 7, args, 4, cols, &rc)) {
         return rc;

@@ -41,7 +41,7 @@ int pp_markets_handle_list(pp_req_t *rq)
     args[1] = *q.market_id ? q.market_id : NULL;
     args[2] = apr_itoa(rq->r->pool, q.limit);
     args[3] = q.cursor ? pos.order_id : NULL;
-    if (!pp_db_row(rq, "SELECT status, body, next_seq FROM pp_list_markets(%s, %s, "
+    if (!pp_db_row(rq, "SELECT status, body, next_seq FROM api.pp_list_markets(%s, %s, "
                    "%s::integer, %s::bigint)", 4, args, 3, cols, &rc)) {
         return rc;
     }

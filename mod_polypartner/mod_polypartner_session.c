@@ -35,7 +35,7 @@ int pp_session_authenticate(pp_req_t *rq, int *rc)
         return 0;
     }
     args[0] = pp_secret_hash_hex(r->pool, secret);
-    if (!pp_db_row(rq, "SELECT pp_session_user(decode(%s, 'hex'))", 1, args, 1, cols, rc)) {
+    if (!pp_db_row(rq, "SELECT api.pp_session_user(decode(%s, 'hex'))", 1, args, 1, cols, rc)) {
         return 0;
     }
     if (!cols[0]) {

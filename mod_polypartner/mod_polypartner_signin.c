@@ -86,7 +86,7 @@ static int pp_signin_show(pp_req_t *rq)
         return pp_signin_invalid(rq, "This sign-in link is not valid");
     }
     args[0] = pp_secret_hash_hex(p, token);
-    if (!pp_db_row(rq, "SELECT status, body FROM pp_login_token_peek(decode(%s, 'hex'))", 1,
+    if (!pp_db_row(rq, "SELECT status, body FROM api.pp_login_token_peek(decode(%s, 'hex'))", 1,
                    args, 2, cols, &rc)) {
         return rc;
     }
@@ -135,7 +135,7 @@ static int pp_signin_redeem(pp_req_t *rq)
     args[0] = pp_secret_hash_hex(p, token);
     args[1] = pp_secret_hash_hex(p, secret);
     args[2] = apr_itoa(p, ttl);
-    if (!pp_db_row(rq, "SELECT status, body FROM pp_login_token_redeem(decode(%s, 'hex'), "
+    if (!pp_db_row(rq, "SELECT status, body FROM api.pp_login_token_redeem(decode(%s, 'hex'), "
                    "decode(%s, 'hex'), %s::integer)", 3, args, 2, cols, &rc)) {
         return rc;
     }

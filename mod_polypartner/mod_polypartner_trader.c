@@ -24,7 +24,7 @@ static int pp_trader_me(pp_req_t *rq)
     const char *args[1] = { rq->user_id }, *cols[2], *body, *csrf;
     int rc = OK;
 
-    if (!pp_db_row(rq, "SELECT status, body FROM pp_trader_me(%s::bigint)", 1, args, 2, cols,
+    if (!pp_db_row(rq, "SELECT status, body FROM api.pp_trader_me(%s::bigint)", 1, args, 2, cols,
                    &rc)) {
         return rc;
     }
@@ -43,7 +43,7 @@ static int pp_trader_logout(pp_req_t *rq)
     const char *args[1] = { pp_secret_hash_hex(rq->r->pool, rq->session_secret) }, *cols[1];
     int rc = OK;
 
-    if (!pp_db_row(rq, "SELECT pp_session_end(decode(%s, 'hex'))", 1, args, 1, cols, &rc)) {
+    if (!pp_db_row(rq, "SELECT api.pp_session_end(decode(%s, 'hex'))", 1, args, 1, cols, &rc)) {
         return rc;
     }
     apr_table_addn(rq->r->err_headers_out, "Set-Cookie",
@@ -63,7 +63,7 @@ static int pp_trader_own_account(pp_req_t *rq, int *rc)
     }
     args[0] = rq->user_id;
     args[1] = account_id;
-    if (!pp_db_row(rq, "SELECT pp_trader_account_tenant(%s::bigint, %s::uuid)", 2, args, 1,
+    if (!pp_db_row(rq, "SELECT api.pp_trader_account_tenant(%s::bigint, %s::uuid)", 2, args, 1,
                    cols, rc)) {
         return 0;
     }
@@ -96,7 +96,7 @@ int pp_trader_handle(pp_req_t *rq)
         }
         args[0] = rq->user_id;
         args[1] = account_id;
-        return pp_db_respond(rq, "SELECT status, body FROM pp_trader_account(%s::bigint, "
+        return pp_db_respond(rq, "SELECT status, body FROM api.pp_trader_account(%s::bigint, "
                              "%s::uuid)", 2, args);
     }
     default:

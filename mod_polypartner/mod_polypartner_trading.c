@@ -55,7 +55,7 @@ int pp_trading_handle_trades(pp_req_t *rq)
     args[4] = *q.market_id ? q.market_id : NULL;
     args[5] = q.cursor ? pos.filled_at_us : NULL;
     args[6] = q.cursor ? pos.order_id : NULL;
-    if (!pp_db_row(rq, "SELECT status, body, next_us, next_order_id FROM pp_list_trades(%s, "
+    if (!pp_db_row(rq, "SELECT status, body, next_us, next_order_id FROM api.pp_list_trades(%s, "
                    "%s::uuid, %s::integer, %s, %s, %s::bigint, %s::bigint)", 7, args, 4, cols, &rc)) {
         return rc;
     }
@@ -102,8 +102,8 @@ int pp_trading_handle_place(pp_req_t *rq)
     args[8] = order.client_order_id;
     args[9] = rq->tenant->fee_rate;
     args[10] = apr_itoa(rq->r->pool, pp_config_max_price_age(rq->conf));
-    return pp_db_respond(rq, "SELECT status, body FROM pp_place_order(%s, %s::uuid, %s, %s, %s, "
-                         "%s::numeric, %s::numeric, %s::numeric, %s, %s::numeric, %s::integer)",
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_place_order(%s, %s::uuid, %s, %s, "
+                         "%s, %s::numeric, %s::numeric, %s::numeric, %s, %s::numeric, %s::integer)",
                          11, args);
 }
 
@@ -136,7 +136,7 @@ int pp_trading_handle_list(pp_req_t *rq)
     args[1] = account_id;
     args[2] = apr_itoa(rq->r->pool, q.limit);
     args[3] = q.cursor ? pos.order_id : NULL;
-    if (!pp_db_row(rq, "SELECT status, body, next_order_id FROM pp_list_orders(%s, %s::uuid, "
+    if (!pp_db_row(rq, "SELECT status, body, next_order_id FROM api.pp_list_orders(%s, %s::uuid, "
                    "%s::integer, %s::bigint)", 4, args, 3, cols, &rc)) {
         return rc;
     }
@@ -171,6 +171,6 @@ int pp_trading_handle_cancel(pp_req_t *rq)
     args[0] = rq->tenant->name;
     args[1] = account_id;
     args[2] = rq->route.param2;
-    return pp_db_respond(rq, "SELECT status, body FROM pp_cancel_order(%s, %s::uuid, %s::bigint)",
-                         3, args);
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_cancel_order(%s, %s::uuid, "
+                         "%s::bigint)", 3, args);
 }

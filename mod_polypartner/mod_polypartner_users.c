@@ -20,7 +20,7 @@ int pp_users_handle_create(pp_req_t *rq)
     args[1] = reg.external_id;
     args[2] = reg.email;
     args[3] = reg.metadata;
-    return pp_db_respond(rq, "SELECT status, body FROM pp_register_user(%s, %s, %s, %s::jsonb)",
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_register_user(%s, %s, %s, %s::jsonb)",
                          4, args);
 }
 
@@ -34,5 +34,5 @@ int pp_users_handle_get(pp_req_t *rq)
     }
     args[0] = rq->tenant->name;
     args[1] = id;
-    return pp_db_respond(rq, "SELECT status, body FROM pp_get_user(%s, %s::bigint)", 2, args);
+    return pp_db_respond(rq, "SELECT status, body FROM api.pp_get_user(%s, %s::bigint)", 2, args);
 }

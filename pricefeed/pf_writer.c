@@ -33,12 +33,11 @@ static const struct {
     int nparams;
 } pf_stmts[] = {
     {"pf_lock", "SELECT pg_try_advisory_lock($1::bigint)", 1},
-    {"pf_apply", "SELECT pp_apply_price_updates($1::jsonb)", 1},
-    {"pf_upsert", "SELECT pp_upsert_market($1, $2, $3, $4::boolean, $5::jsonb)", 5},
-    {"pf_settle", "SELECT pp_settle_market($1, $2)", 2},
-    {"pf_touch", "SELECT pp_touch_prices($1::jsonb)", 1},
-    {"pf_unresolved", "SELECT condition_id, closed FROM markets WHERE NOT resolved "
-                      "ORDER BY condition_id", 0},
+    {"pf_apply", "SELECT api.pp_apply_price_updates($1::jsonb)", 1},
+    {"pf_upsert", "SELECT api.pp_upsert_market($1, $2, $3, $4::boolean, $5::jsonb)", 5},
+    {"pf_settle", "SELECT api.pp_settle_market($1, $2)", 2},
+    {"pf_touch", "SELECT api.pp_touch_prices($1::jsonb)", 1},
+    {"pf_unresolved", "SELECT condition_id, closed FROM api.pp_unresolved_markets()", 0},
 };
 
 static void pf_writer_disconnect(pf_writer_t *w, const char *why)

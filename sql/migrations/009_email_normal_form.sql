@@ -10,18 +10,12 @@
 -- belongs to another trader (or to another row being rewritten) is left as
 -- it is, with a WARNING: two traders are never merged behind anyone's back
 -- (so is the rare row whose normal form would leave the 3-320 characters).
--- Safe to run again: SELECT * FROM pp_renormalize_emails();
+--
+-- The rewrite is a pg_temp function, gone when the migration's session ends:
+-- it is not a function of the engine (sql/functions), only this migration's
+-- data change. Safe to run again (the SQL tests do, through \i).
 
--- Unicode White_Space at either end.
-CREATE FUNCTION pp_email_trim(p_email text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT regexp_replace(p_email,
-        '^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|'
-        '[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$',
-        '', 'g')
-$$;
-
-CREATE FUNCTION pp_renormalize_emails(OUT renormalized integer, OUT kept integer)
+CREATE FUNCTION pg_temp.pp_renormalize_emails(OUT renormalized integer, OUT kept integer)
 LANGUAGE plpgsql AS $$
 BEGIN
     renormalized := 0;
@@ -35,7 +29,11 @@ BEGIN
     EXECUTE $q$
         WITH normal AS (
             SELECT id, email,
-                   normalize(lower(pp_email_trim(email) COLLATE "und-x-icu"), NFC) AS form
+                   -- trim Unicode White_Space at either end
+                   normalize(lower(regexp_replace(email,
+                       '^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|'
+                       '[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$',
+                       '', 'g') COLLATE "und-x-icu"), NFC) AS form
             FROM users
             WHERE octet_length(email) <> length(email)
         ), changing AS (
@@ -58,4 +56,4 @@ BEGIN
 END
 $$;
 
-SELECT * FROM pp_renormalize_emails();
+SELECT * FROM pg_temp.pp_renormalize_emails();

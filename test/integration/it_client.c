@@ -701,6 +701,8 @@ static PGresult *it_db_exec(const char *const *a, PGconn **conn_out)
         PQfinish(conn);
         ck_abort_msg("%s", msg);
     }
+    /* The tests call api and engine functions by their bare names, as the SQL tests do. */
+    PQclear(PQexec(conn, "SET search_path = public, api, engine"));
     while (a[n + 1]) n++;
     res = PQexecParams(conn, a[0], n, NULL, a + 1, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

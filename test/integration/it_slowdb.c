@@ -69,7 +69,7 @@ static void restore_db(void)
 {
     PGconn *c = PQconnectdb(getenv("DATABASE_URL") ? getenv("DATABASE_URL") : "");
     if (PQstatus(c) == CONNECTION_OK) {
-        PQclear(PQexec(c, "ALTER FUNCTION pp_get_account RESET lock_timeout"));
+        PQclear(PQexec(c, "ALTER FUNCTION api.pp_get_account RESET lock_timeout"));
     }
     PQfinish(c);
 }
@@ -113,12 +113,12 @@ START_TEST(test_statement_timeout_is_503)
     it_response_t r;
     char *p;
 
-    exec_ok(locker, "ALTER FUNCTION pp_get_account SET lock_timeout = 0");
+    exec_ok(locker, "ALTER FUNCTION api.pp_get_account SET lock_timeout = 0");
     exec_ok(locker, "BEGIN");
     exec_ok(locker, "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE");
     r = it_request("GET", path, IT_HEADERS(it_key_header(DEMO)), NULL);
     exec_ok(locker, "ROLLBACK");
-    exec_ok(locker, "ALTER FUNCTION pp_get_account RESET lock_timeout");
+    exec_ok(locker, "ALTER FUNCTION api.pp_get_account RESET lock_timeout");
     PQfinish(locker);
     p = unavailable_problem(&r);
     ck_assert_msg(p == NULL, "GET past the statement budget: %s", p ? p : "");

@@ -5,6 +5,16 @@
 -- Every test block runs in its own transaction that is rolled back, and the
 -- runner calls pp_test_assert_invariants() at the end of each block.
 
+-- The tests call the api and engine functions by their bare names (the
+-- module and the daemon name api.* explicitly): this session and every later
+-- one of this database resolve them.
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET search_path = public, api, engine', current_database());
+END
+$$;
+SET search_path = public, api, engine;
+
 -- pp_test_eq(got, want, what): raises "what: expected WANT, got GOT" unless
 -- got IS NOT DISTINCT FROM want. Compare money and quantities as text to
 -- check the number of decimals as well as the value.
@@ -273,3 +283,7 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The helpers are the tests' own: any role a test switches to may call them
+-- (the migrating user's functions are otherwise not executable by PUBLIC).
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO PUBLIC;

@@ -1,6 +1,8 @@
 -- 009: pp_renormalize_emails rewrites emails stored before Unicode
 -- normalisation into the module's normal form (trim Unicode white space,
--- full lowercase, NFC), and never merges two traders.
+-- full lowercase, NFC), and never merges two traders. It is the migration's
+-- own pg_temp function: every test runs the migration again to have it.
+\i sql/migrations/009_email_normal_form.sql
 
 -- test: legacy rows get the normal form the module computes, ASCII rows stay
 DO $$
@@ -33,7 +35,7 @@ BEGIN
     END LOOP;
     ascii := pp_test_user('nf-a', 'ascii', 'plain.ascii@example.com');
 
-    SELECT * INTO STRICT r FROM pp_renormalize_emails();
+    SELECT * INTO STRICT r FROM pg_temp.pp_renormalize_emails();
     PERFORM pp_test_eq(r.renormalized, array_length(legacy, 1), 'rows rewritten');
     PERFORM pp_test_eq(r.kept, 0, 'rows kept');
     FOR i IN 1 .. array_length(legacy, 1) LOOP
@@ -43,7 +45,7 @@ BEGIN
                        'ASCII row');
 
     -- idempotent
-    SELECT * INTO STRICT r FROM pp_renormalize_emails();
+    SELECT * INTO STRICT r FROM pg_temp.pp_renormalize_emails();
     PERFORM pp_test_eq(r.renormalized, 0, 'second run rewrites nothing');
     PERFORM pp_test_eq(r.kept, 0, 'second run keeps nothing back');
 END
@@ -59,7 +61,7 @@ BEGIN
     SELECT * INTO STRICT r FROM pp_register_user('nf-a', 'ext-legacy', 'über.replay@example.com', '{}');
     PERFORM pp_test_eq(r.status, 409, 'before: the normal form conflicts');
 
-    PERFORM pp_renormalize_emails();
+    PERFORM pg_temp.pp_renormalize_emails();
     SELECT * INTO STRICT r FROM pp_register_user('nf-a', 'ext-legacy', 'über.replay@example.com', '{}');
     PERFORM pp_test_eq(r.status, 200, 'after: a replay');
     PERFORM pp_test_eq(r.body::jsonb->>'email', 'über.replay@example.com', 'replayed email');
@@ -79,7 +81,7 @@ BEGIN
     twin1 := pp_test_user('nf-a', 'twin1', 'Über.twin@example.com');
     twin2 := pp_test_user('nf-a', 'twin2', U&'u\0308ber.twin@example.com');
 
-    SELECT * INTO STRICT r FROM pp_renormalize_emails();
+    SELECT * INTO STRICT r FROM pg_temp.pp_renormalize_emails();
     PERFORM pp_test_eq(r.renormalized, 0, 'nothing rewritten');
     PERFORM pp_test_eq(r.kept, 3, 'three kept');
     PERFORM pp_test_eq((SELECT email FROM users WHERE id = taken), 'Über.taken@example.com', 'taken');

@@ -1,0 +1,249 @@
+-- Tenant-governed accounts, each backed by its own wallet: create, read,
+-- patch, close and reset, and the account-state envelope.
+
+-- The summary shape used in user profiles and the create response.
+CREATE OR REPLACE FUNCTION engine.pp_account_summary_json(a accounts) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('{"account_id":%s,"external_id":%s,"stage":%s,"status":%s,'
+                  '"starting_balance":%s,"wallet_id":%s,"created_at":%s}',
+                  to_json(a.id), to_json(a.external_id), to_json(a.stage), to_json(a.status),
+                  pp_json_money(a.starting_balance), a.wallet_id, pp_json_time(a.created_at))
+$$;
+
+CREATE OR REPLACE FUNCTION engine.pp_account_created_json(a accounts) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('{"account_id":%s,"wallet_id":%s,"user_id":%s,"external_id":%s,"stage":%s,'
+                  '"status":%s,"starting_balance":%s,"rules":%s,"metadata":%s}',
+                  to_json(a.id), a.wallet_id, a.user_id, to_json(a.external_id),
+                  to_json(a.stage), to_json(a.status), pp_json_money(a.starting_balance),
+                  a.rules, a.metadata)
+$$;
+
+-- The account-state envelope, marked to market in one statement (one
+-- snapshot): equity = cash + cash reserved by open orders + sum over open
+-- positions of quantity x mark price (each at 2 decimals);
+-- unrealized_pnl = equity - starting_balance. "reserved_cash" (after
+-- "balance") makes equity = balance + reserved_cash + sum of
+-- open_positions[].market_value hold field by field.
+CREATE OR REPLACE FUNCTION engine.pp_account_envelope(p_account_id uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    WITH a AS (
+        SELECT * FROM accounts WHERE id = p_account_id
+    ), w AS (
+        SELECT wallets.* FROM wallets JOIN a ON wallets.id = a.wallet_id
+    ), reserved AS (
+        SELECT coalesce(sum(o.reserved_cash), 0) AS cash
+        FROM orders o JOIN a ON o.wallet_id = a.wallet_id
+        WHERE o.status = 'open'
+    ), open_positions AS (
+        SELECT p.opened_at, p.id, m.condition_id, t.outcome, p.quantity, p.avg_entry_price,
+               pp_mark_price(t, p.avg_entry_price) AS mark,
+               round(p.quantity * pp_mark_price(t, p.avg_entry_price), 2) AS market_value,
+               round(p.quantity * pp_mark_price(t, p.avg_entry_price), 2)
+                 - round(p.quantity * p.avg_entry_price, 2) AS pnl
+        FROM positions p
+        JOIN a ON p.wallet_id = a.wallet_id
+        JOIN market_tokens t ON t.token_id = p.token_id
+        JOIN markets m ON m.condition_id = t.condition_id
+        WHERE p.closed_at IS NULL AND p.archived_at IS NULL AND p.quantity > 0
+    ), totals AS (
+        SELECT w.balance + reserved.cash
+               + coalesce((SELECT sum(market_value) FROM open_positions), 0) AS equity
+        FROM w, reserved
+    )
+    SELECT format(
+        '{"account_id":%s,"external_id":%s,"stage":%s,"status":%s,"balance":%s,'
+        '"reserved_cash":%s,'
+        '"starting_balance":%s,"equity":%s,"unrealized_pnl":%s,"realized_pnl":null,'
+        '"open_positions":%s,"rules":%s,"metadata":%s,"updated_at":%s}',
+        to_json(a.id), to_json(a.external_id), to_json(a.stage), to_json(a.status),
+        pp_json_money(w.balance), pp_json_money(reserved.cash), pp_json_money(a.starting_balance),
+        pp_json_money(totals.equity), pp_json_money(totals.equity - a.starting_balance),
+        coalesce((SELECT '[' || string_agg(format(
+            '{"market_id":%s,"outcome":%s,"quantity":%s,"avg_entry_price":%s,'
+            '"current_price":%s,"market_value":%s,"unrealized_pnl":%s}',
+            to_json(op.condition_id), to_json(op.outcome), pp_json_qty(op.quantity),
+            pp_json_qty(op.avg_entry_price), pp_json_qty(op.mark),
+            pp_json_money(op.market_value), pp_json_money(op.pnl)),
+            ',' ORDER BY op.opened_at, op.id) || ']' FROM open_positions op), '[]'),
+        a.rules, a.metadata, pp_json_time(a.created_at))
+    FROM a, w, reserved, totals
+$$;
+
+CREATE OR REPLACE FUNCTION engine.pp_account_not_found() RETURNS TABLE (status integer, body text)
+LANGUAGE sql STABLE AS $$
+    SELECT 404, pp_error_json('ACCOUNT_NOT_FOUND',
+        'no account with this account_id belongs to your tenant')
+$$;
+
+-- Locks an account of the tenant and its wallet, in that order everywhere, so
+-- concurrent close, reset and orders on one account serialise.
+CREATE OR REPLACE FUNCTION engine.pp_lock_account(p_tenant text, p_account_id uuid) RETURNS accounts
+LANGUAGE plpgsql AS $$
+DECLARE
+    a accounts;
+BEGIN
+    SELECT * INTO a FROM accounts WHERE id = p_account_id AND tenant = p_tenant FOR UPDATE;
+    IF FOUND THEN
+        PERFORM 1 FROM wallets WHERE id = a.wallet_id FOR UPDATE;
+    END IF;
+    RETURN a;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION engine.pp_orders_not_cancelled(p_remaining bigint) RETURNS TABLE (status integer, body text)
+LANGUAGE sql STABLE AS $$
+    SELECT 409, pp_error_json('ORDERS_NOT_CANCELLED', format(
+        '%s open orders remain after cancelling a batch; retry to cancel the rest',
+        p_remaining))
+$$;
+
+-- POST /v1/partner/accounts. Idempotent on (tenant, external_id): a replay
+-- with the same user_id, stage and starting_balance (compared as numbers)
+-- returns the account; anything else is a conflict. The wallet is created in
+-- a subtransaction, so a losing concurrent request leaves no wallet behind.
+CREATE OR REPLACE FUNCTION api.pp_create_account(p_tenant text, p_user_id bigint, p_external_id text,
+                                  p_stage text, p_starting_balance numeric,
+                                  p_rules jsonb, p_metadata jsonb)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, engine, pg_temp AS $$
+DECLARE
+    a accounts;
+    v_wallet bigint;
+BEGIN
+    SELECT * INTO a FROM accounts WHERE tenant = p_tenant AND external_id = p_external_id;
+    IF NOT FOUND THEN
+        PERFORM 1 FROM tenant_users WHERE tenant = p_tenant AND user_id = p_user_id;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 404, pp_error_json('USER_NOT_FOUND',
+                'user_id is not registered by your tenant');
+            RETURN;
+        END IF;
+        BEGIN
+            INSERT INTO wallets (user_id, kind, balance) VALUES (p_user_id, 'tenant', 0)
+            RETURNING id INTO v_wallet;
+            PERFORM pp_wallet_post(v_wallet, p_starting_balance, 'deposit');
+            INSERT INTO accounts (tenant, external_id, user_id, wallet_id, stage,
+                                  starting_balance, rules, metadata)
+            VALUES (p_tenant, p_external_id, p_user_id, v_wallet, p_stage,
+                    p_starting_balance, p_rules, p_metadata)
+            ON CONFLICT (tenant, external_id) DO NOTHING
+            RETURNING * INTO a;
+            IF a.id IS NULL THEN
+                RAISE EXCEPTION 'account external_id taken concurrently' USING ERRCODE = 'PP409';
+            END IF;
+            RETURN QUERY SELECT 201, pp_account_created_json(a);
+            RETURN;
+        EXCEPTION WHEN SQLSTATE 'PP409' THEN
+            SELECT * INTO STRICT a FROM accounts
+            WHERE tenant = p_tenant AND external_id = p_external_id;
+        END;
+    END IF;
+    IF a.user_id = p_user_id AND a.stage = p_stage AND a.starting_balance = p_starting_balance THEN
+        RETURN QUERY SELECT 200, pp_account_created_json(a);
+    ELSE
+        RETURN QUERY SELECT 409, pp_error_json('ACCOUNT_EXTERNAL_ID_CONFLICT',
+            'external_id is already used by an account with a different user_id, stage '
+            'or starting_balance');
+    END IF;
+END
+$$;
+GRANT EXECUTE ON FUNCTION api.pp_create_account(text,bigint,text,text,numeric,jsonb,jsonb) TO polypartner_api;
+
+-- GET /v1/partner/accounts/{account_id}
+CREATE OR REPLACE FUNCTION api.pp_get_account(p_tenant text, p_account_id uuid)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = public, engine, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM accounts WHERE id = p_account_id AND tenant = p_tenant;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM pp_account_not_found();
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 200, pp_account_envelope(p_account_id);
+END
+$$;
+GRANT EXECUTE ON FUNCTION api.pp_get_account(text,uuid) TO polypartner_api;
+
+-- PATCH /v1/partner/accounts/{account_id}: NULL leaves a field untouched.
+CREATE OR REPLACE FUNCTION api.pp_patch_account(p_tenant text, p_account_id uuid, p_rules jsonb,
+                                 p_metadata jsonb)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, engine, pg_temp AS $$
+BEGIN
+    UPDATE accounts
+    SET rules = coalesce(p_rules, rules), metadata = coalesce(p_metadata, metadata)
+    WHERE id = p_account_id AND tenant = p_tenant;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM pp_account_not_found();
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 200, pp_account_envelope(p_account_id);
+END
+$$;
+GRANT EXECUTE ON FUNCTION api.pp_patch_account(text,uuid,jsonb,jsonb) TO polypartner_api;
+
+-- POST /v1/partner/accounts/{account_id}/close: cancels open orders (at most
+-- p_cancel_limit per call), then archives the account. Idempotent.
+CREATE OR REPLACE FUNCTION api.pp_close_account(p_tenant text, p_account_id uuid, p_cancel_limit integer)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, engine, pg_temp AS $$
+DECLARE
+    a accounts;
+    v_remaining bigint;
+BEGIN
+    a := pp_lock_account(p_tenant, p_account_id);
+    IF a.id IS NULL THEN
+        RETURN QUERY SELECT * FROM pp_account_not_found();
+        RETURN;
+    END IF;
+    v_remaining := pp_engine_cancel_open_orders(a.wallet_id, p_cancel_limit);
+    IF v_remaining > 0 THEN
+        RETURN QUERY SELECT * FROM pp_orders_not_cancelled(v_remaining);
+        RETURN;
+    END IF;
+    IF a.status <> 'closed' THEN
+        UPDATE accounts SET status = 'closed', closed_at = clock_timestamp() WHERE id = a.id;
+    END IF;
+    RETURN QUERY SELECT 200, pp_account_envelope(a.id);
+END
+$$;
+GRANT EXECUTE ON FUNCTION api.pp_close_account(text,uuid,integer) TO polypartner_api;
+
+-- POST /v1/partner/accounts/{account_id}/reset: same account, external_id
+-- and wallet; open orders cancelled (bounded as for close), open positions
+-- archived, cash brought back to starting_balance by a ledger entry, status
+-- active again. Nothing is deleted.
+CREATE OR REPLACE FUNCTION api.pp_reset_account(p_tenant text, p_account_id uuid, p_cancel_limit integer)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, engine, pg_temp AS $$
+DECLARE
+    a accounts;
+    v_remaining bigint;
+    v_balance numeric;
+BEGIN
+    a := pp_lock_account(p_tenant, p_account_id);
+    IF a.id IS NULL THEN
+        RETURN QUERY SELECT * FROM pp_account_not_found();
+        RETURN;
+    END IF;
+    v_remaining := pp_engine_cancel_open_orders(a.wallet_id, p_cancel_limit);
+    IF v_remaining > 0 THEN
+        RETURN QUERY SELECT * FROM pp_orders_not_cancelled(v_remaining);
+        RETURN;
+    END IF;
+    UPDATE positions SET archived_at = clock_timestamp()
+    WHERE wallet_id = a.wallet_id AND closed_at IS NULL AND archived_at IS NULL;
+    SELECT balance INTO STRICT v_balance FROM wallets WHERE id = a.wallet_id;
+    PERFORM pp_wallet_post(a.wallet_id, a.starting_balance - v_balance, 'reset');
+    UPDATE accounts SET status = 'active', closed_at = NULL, reset_count = reset_count + 1
+    WHERE id = a.id;
+    RETURN QUERY SELECT 200, pp_account_envelope(a.id);
+END
+$$;
+GRANT EXECUTE ON FUNCTION api.pp_reset_account(text,uuid,integer) TO polypartner_api;
