@@ -1,6 +1,5 @@
 #!/usr/bin/python3
-"""No request unanswered under keep-alive load and graceful restarts
-(issue 10, item 4).
+"""No request unanswered under keep-alive load and graceful restarts.
 
 --clients threads each keep one HTTP/1.1 connection alive and send, in turn,
 GET /v1/markets, an authenticated GET /v1/partner/users/{id} and a POST

@@ -77,7 +77,11 @@ pp_install_deps() {
         || { pp_err "apt-get install failed"; return 1; }
 }
 
-# Builds in the repository root: autoreconf/configure only when needed.
+# The test command's configuration: everything built, warnings are errors.
+PP_CONFIGURE_ARGS=(--enable-werror)
+
+# Builds in the repository root: autoreconf/configure only when needed, and
+# again when the tree was configured with other options (e.g. by hand).
 pp_build() {
     (
         cd "$PP_REPO_ROOT" || exit 1
@@ -85,9 +89,14 @@ pp_build() {
             pp_log "autoreconf -fi"
             autoreconf -fi || { pp_err "autoreconf failed"; exit 1; }
         fi
-        if [[ ! -f Makefile || Makefile -ot configure || ! -f config.status ]]; then
-            pp_log "./configure"
-            ./configure </dev/null || { pp_err "configure failed (see config.log)"; exit 1; }
+        # config.status --config prints plain words as they are, space-separated
+        local have
+        have="$(./config.status --config 2>/dev/null || true)"
+        if [[ ! -f Makefile || Makefile -ot configure || ! -f config.status \
+              || "$have" != "${PP_CONFIGURE_ARGS[*]}" ]]; then
+            pp_log "./configure ${PP_CONFIGURE_ARGS[*]}"
+            ./configure "${PP_CONFIGURE_ARGS[@]}" </dev/null \
+                || { pp_err "configure failed (see config.log)"; exit 1; }
         fi
         make -j2 || { pp_err "make failed"; exit 1; }
     )

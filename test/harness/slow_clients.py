@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Slow clients must not starve the server (issue 10, item 3).
+"""Slow clients must not starve the server.
 
 Opens --slow connections that each send a request line under /v1/partner/
 and then one header line per second, never finishing the header. Meanwhile

@@ -1,4 +1,4 @@
-"""PostgreSQL goes away and comes back (issue 5, "Writes"): the daemon keeps
+"""PostgreSQL goes away and comes back: the daemon keeps
 its latest state, reports the database down, never exits, takes its lock
 again and writes what changed meanwhile. Runs last: httpd's pooled database
 connections do not survive the restart, so nothing reads the API afterwards."""
