@@ -1,4 +1,5 @@
 #include "pp_json.h"
+#include "pp_codec.h"
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -46,30 +47,18 @@ static void pp_jscan_ws(pp_jscan_t *sc)
     }
 }
 
-static int pp_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static int pp_jscan_hex4(pp_jscan_t *sc, unsigned *out)
 {
-    unsigned v = 0;
-    int i;
+    unsigned char b[2];
+    apr_size_t bad;
     if (sc->len - sc->pos < 4) {
         return pp_jscan_fail(sc, "truncated \\u escape");
     }
-    for (i = 0; i < 4; i++) {
-        int h = pp_hexval(sc->s[sc->pos + i]);
-        if (h < 0) {
-            return pp_jscan_fail(sc, "invalid \\u escape");
-        }
-        v = (v << 4) | (unsigned)h;
+    if (!pp_hex_decode((const char *)sc->s + sc->pos, 4, b, &bad)) {
+        return pp_jscan_fail(sc, "invalid \\u escape");
     }
     sc->pos += 4;
-    *out = v;
+    *out = ((unsigned)b[0] << 8) | b[1];
     return 1;
 }
 
@@ -506,7 +495,6 @@ const char *pp_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len,
 
 const char *pp_json_quote(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     apr_size_t n = 0, len = strlen(s), i;
     char *out = apr_palloc(p, len * 6 + 3);
 
@@ -522,7 +510,7 @@ const char *pp_json_quote(apr_pool_t *p, const char *s)
         default:
             if (c < 0x20 || c == 0x7F) {
                 out[n++] = '\\'; out[n++] = 'u'; out[n++] = '0'; out[n++] = '0';
-                out[n++] = hex[c >> 4]; out[n++] = hex[c & 0xF];
+                pp_hex_byte(c, out + n); n += 2;
             }
             else {
                 out[n++] = (char)c;

@@ -28,7 +28,7 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     const pp_server_conf_t *conf = pp_config_get(s);
     (void)pconf; (void)plog; (void)ptemp;
 
-    pp_log_set(pp_log_to_httpd, s);
+    pp_log_set(pp_log_to_httpd, s, PP_LOG_DEBUG);   /* httpd's LogLevel filters */
     pp_config_ensure_cursor_keys(pconf, s);
     for (server_rec *vs = s; vs; vs = vs->next) {
         const char *err = pp_config_check_db(ptemp, pp_config_get(vs));

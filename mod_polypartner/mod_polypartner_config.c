@@ -4,6 +4,7 @@
 #include <http_log.h>
 #include <openssl/rand.h>
 
+#include "pp_codec.h"
 #include "pp_config_value.h"
 #include "pp_redirect.h"
 #include "pp_token.h"
@@ -199,7 +200,7 @@ const unsigned char *pp_config_derived_key(apr_pool_t *p, const pp_server_conf_t
 {
     unsigned char *key = apr_palloc(p, PP_SHA256_LEN);
     const char *material = apr_pstrcat(p, purpose, ":",
-        pp_token_hex(p, conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
+        pp_hex_encode(p, conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
     pp_token_sha256(material, strlen(material), key);
     return key;
 }

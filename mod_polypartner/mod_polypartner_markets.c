@@ -1,5 +1,6 @@
 #include "mod_polypartner_markets.h"
 #include "mod_polypartner_db.h"
+#include "pp_codec.h"
 #include "pp_cursor.h"
 #include "pp_query.h"
 #include "pp_token.h"
@@ -15,7 +16,7 @@ static const char *pp_markets_filter_digest(pp_req_t *rq, const pp_markets_query
     unsigned char digest[PP_SHA256_LEN];
     const char *text = apr_pstrcat(rq->r->pool, q->search, "\n", q->market_id, NULL);
     pp_token_sha256(text, strlen(text), digest);
-    return pp_token_hex(rq->r->pool, digest, 16);
+    return pp_hex_encode(rq->r->pool, digest, 16);
 }
 
 int pp_markets_handle_list(pp_req_t *rq)

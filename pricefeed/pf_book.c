@@ -1,5 +1,5 @@
 #include "pf_book.h"
-#include "pf_log.h"
+#include "pp_log.h"
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -474,7 +474,7 @@ static pf_book_t *pf_event_book(pf_book_store_t *s, json_object *ev, const char 
 static pf_apply_t pf_malformed(pf_book_store_t *s, const char *what, const char *detail)
 {
     s->stats.malformed++;
-    pf_log(PF_LOG_WARN, "book: malformed %s event skipped: %s", what, detail);
+    pp_log(PP_LOG_WARN, "book: malformed %s event skipped: %s", what, detail);
     return PF_APPLY_MALFORMED;
 }
 
@@ -552,7 +552,7 @@ pf_apply_t pf_book_apply_snapshot(pf_book_store_t *s, json_object *ev, int64_t n
             }
             if (!pj || !sj || !pf_level_from_json(pj, sj, &t->l)) {
                 s->stats.rejected++;
-                pf_log(PF_LOG_DEBUG, "book: %s: malformed level skipped", b->token_id);
+                pp_log(PP_LOG_DEBUG, "book: %s: malformed level skipped", b->token_id);
                 continue;
             }
             if (pf_decimal_is_zero(t->l.size)) {
@@ -665,7 +665,7 @@ static void pf_apply_hints(pf_book_t *b, int got, const char *bid, const char *a
     for (i = 0; i < 2; i++) {
         if ((got & (1 << i)) && strcmp(vals[i], b->best[i]) != 0) {
             if (!b->resync) {
-                pf_log(PF_LOG_INFO, "book: %s: %s hint %s disagrees with the book's %s;"
+                pp_log(PP_LOG_INFO, "book: %s: %s hint %s disagrees with the book's %s;"
                        " re-snapshot needed", b->token_id, i ? "best_ask" : "best_bid",
                        vals[i][0] ? vals[i] : "null", b->best[i][0] ? b->best[i] : "null");
             }
@@ -731,7 +731,7 @@ pf_apply_t pf_book_apply_price_change(pf_book_store_t *s, json_object *ev, int64
         }
         if (side < 0 || !pf_level_from_json(pf_json_get(e, "price"), pf_json_get(e, "size"), &l)) {
             s->stats.rejected++;
-            pf_log(PF_LOG_DEBUG, "book: %s: malformed price_change entry skipped", asset);
+            pp_log(PP_LOG_DEBUG, "book: %s: malformed price_change entry skipped", asset);
             continue;
         }
         if (b->has_snapshot) {

@@ -70,7 +70,7 @@ void pf_config_defaults(pf_config_t *c)
     c->backoff_max_ms = 60000;
     c->health_file = NULL;
     c->log_syslog = 0;
-    c->log_level = PF_LOG_INFO;
+    c->log_level = PP_LOG_INFO;
 }
 
 static int pf_parse_i64(const char *s, int64_t *out)
@@ -233,10 +233,10 @@ const char *pf_config_set(apr_pool_t *p, pf_config_t *c, const char *key, const 
         else return apr_psprintf(p, "%s: log must be stderr or syslog, got '%s'", where, value);
         break;
     case PF_K_LEVEL:
-        if (strcmp(value, "error") == 0) c->log_level = PF_LOG_ERR;
-        else if (strcmp(value, "warn") == 0) c->log_level = PF_LOG_WARN;
-        else if (strcmp(value, "info") == 0) c->log_level = PF_LOG_INFO;
-        else if (strcmp(value, "debug") == 0) c->log_level = PF_LOG_DEBUG;
+        if (strcmp(value, "error") == 0) c->log_level = PP_LOG_ERR;
+        else if (strcmp(value, "warn") == 0) c->log_level = PP_LOG_WARN;
+        else if (strcmp(value, "info") == 0) c->log_level = PP_LOG_INFO;
+        else if (strcmp(value, "debug") == 0) c->log_level = PP_LOG_DEBUG;
         else return apr_psprintf(p, "%s: log_level must be error, warn, info or debug, got "
                                  "'%s'", where, value);
         break;

@@ -8,7 +8,7 @@
 #include <apr_pools.h>
 #include <stdint.h>
 
-#include "pf_log.h"
+#include "pp_log.h"
 
 typedef struct {
     const char *database;          /* libpq conninfo; required */
@@ -33,7 +33,7 @@ typedef struct {
     int64_t backoff_max_ms;
     const char *health_file;       /* NULL: none */
     int log_syslog;
-    pf_log_level_t log_level;
+    pp_log_level_t log_level;
     /* which keys were set, by index into the key table (for --check) */
     unsigned char seen[32];
 } pf_config_t;

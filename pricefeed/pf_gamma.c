@@ -1,6 +1,6 @@
 #include "pf_gamma.h"
 #include "pf_json.h"
-#include "pf_log.h"
+#include "pp_log.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -326,7 +326,7 @@ const char *pf_gamma_parse_page(apr_pool_t *p, const char *buf, apr_size_t len,
             out->n_tradable++;
         }
         else {
-            pf_log(PF_LOG_DEBUG, "gamma: skipping market %s (%s): %s",
+            pp_log(PP_LOG_DEBUG, "gamma: skipping market %s (%s): %s",
                    m->gamma_id ? m->gamma_id : "?",
                    m->condition_id ? m->condition_id : "no condition id", m->skip_reason);
         }

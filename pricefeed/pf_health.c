@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pf_log.h"
+#include "pp_log.h"
 
 static const char *pf_iso(apr_pool_t *p, int64_t ms)
 {
@@ -80,12 +80,12 @@ void pf_health_write(pf_feed_t *f, apr_pool_t *p)
     tmp = apr_psprintf(p, "%s.tmp.%ld", path, (long)getpid());
     fp = fopen(tmp, "w");
     if (!fp) {
-        pf_log(PF_LOG_WARN, "health: cannot write %s", tmp);
+        pp_log(PP_LOG_WARN, "health: cannot write %s", tmp);
         return;
     }
     fputs(body, fp);
     if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        pf_log(PF_LOG_WARN, "health: cannot write %s", path);
+        pp_log(PP_LOG_WARN, "health: cannot write %s", path);
         remove(tmp);
     }
 }

@@ -1,4 +1,5 @@
 #include "pf_json.h"
+#include "pp_codec.h"
 #include "pp_json.h"
 
 #include <apr_strings.h>
@@ -248,14 +249,6 @@ int pf_is_token_id(const char *s)
     return n > 0;
 }
 
-static int pf_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int pf_is_condition_id(const char *s)
 {
     size_t n = 0;
@@ -264,7 +257,7 @@ int pf_is_condition_id(const char *s)
         return 0;
     }
     for (s += 2; s[n]; n++) {
-        if (n >= 64 || pf_hexval((unsigned char)s[n]) < 0) {
+        if (n >= 64 || pp_hex_value((unsigned char)s[n]) < 0) {
             return 0;
         }
     }
@@ -314,7 +307,6 @@ void pf_buf_puts(pf_buf_t *b, const char *s)
 
 void pf_buf_quote(pf_buf_t *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     const char *start = s, *q;
 
     pf_buf_add(b, "\"", 1);
@@ -332,7 +324,8 @@ void pf_buf_quote(pf_buf_t *b, const char *s)
         case '\r': pf_buf_add(b, "\\r", 2); break;
         case '\t': pf_buf_add(b, "\\t", 2); break;
         default: {
-            char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            char e[6] = { '\\', 'u', '0', '0', 0, 0 };
+            pp_hex_byte(c, e + 4);
             pf_buf_add(b, e, 6);
         }
         }

@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pf_log.h"
+#include "pp_log.h"
 
 static pf_feed_t *pf_the_feed;
 
-static void pf_log_stderr(void *baton, pf_log_level_t level, const char *msg)
+static void pf_log_stderr(void *baton, pp_log_level_t level, const char *msg)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
     struct timespec ts;
@@ -32,7 +32,7 @@ static void pf_log_stderr(void *baton, pf_log_level_t level, const char *msg)
     fprintf(stderr, "%s.%03ldZ [%s] %s\n", when, ts.tv_nsec / 1000000L, names[level], msg);
 }
 
-static void pf_log_syslog(void *baton, pf_log_level_t level, const char *msg)
+static void pf_log_syslog(void *baton, pp_log_level_t level, const char *msg)
 {
     static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
@@ -164,14 +164,14 @@ int main(int argc, char **argv)
 
     if (cfg.log_syslog) {
         openlog("polypartner-pricefeed", LOG_PID, LOG_DAEMON);
-        pf_log_set(pf_log_syslog, NULL, cfg.log_level);
+        pp_log_set(pf_log_syslog, NULL, cfg.log_level);
     }
     else {
         setvbuf(stderr, NULL, _IOLBF, 0);
-        pf_log_set(pf_log_stderr, NULL, cfg.log_level);
+        pp_log_set(pf_log_stderr, NULL, cfg.log_level);
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        pf_log(PF_LOG_ERR, "libcurl: global initialisation failed");
+        pp_log(PP_LOG_ERR, "libcurl: global initialisation failed");
         return 1;
     }
     srand((unsigned)(time(NULL) ^ getpid()));
@@ -196,11 +196,11 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 
-    pf_log(PF_LOG_INFO, "starting: gamma %s, clob %s, ws %s, lock %" APR_INT64_T_FMT,
+    pp_log(PP_LOG_INFO, "starting: gamma %s, clob %s, ws %s, lock %" APR_INT64_T_FMT,
            cfg.gamma_url, cfg.clob_url, cfg.ws_url, cfg.lock_key);
     if (pthread_create(&writer_thread, NULL, pf_writer_main, &feed) != 0 ||
         pthread_create(&rest_thread, NULL, pf_rest_main, &feed) != 0) {
-        pf_log(PF_LOG_ERR, "cannot start threads");
+        pp_log(PP_LOG_ERR, "cannot start threads");
         return 1;
     }
     int rc = pf_stream_run(&feed);
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
     pthread_mutex_unlock(&feed.lock);
     pthread_join(rest_thread, NULL);
     pthread_join(writer_thread, NULL);
-    pf_log(PF_LOG_INFO, "stopped");
+    pp_log(PP_LOG_INFO, "stopped");
 
     pf_strlist_clear(&feed.desired);
     free(feed.desired.v);
@@ -232,6 +232,6 @@ int main(int argc, char **argv)
     free(feed.connections_json);
     apr_pool_destroy(feed.books_pool);
     curl_global_cleanup();
-    pf_log_set(NULL, NULL, PF_LOG_ERR);
+    pp_log_set(NULL, NULL, PP_LOG_ERR);
     return rc == 0 ? 0 : 1;
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "pf_gamma.h"
-#include "pf_log.h"
+#include "pp_log.h"
 #include "pf_retry.h"
 
 #define PF_BOOKS_PER_REQUEST 500
@@ -127,7 +127,7 @@ static void pf_gate_fail(pf_rest_t *r, int api, int64_t at_least_ms, const char 
         d = at_least_ms;
     }
     r->not_before[api] = pf_now_ms() + d;
-    pf_log(PF_LOG_WARN, "%s: %s; next request in %" APR_INT64_T_FMT " ms", pf_api_name[api],
+    pp_log(PP_LOG_WARN, "%s: %s; next request in %" APR_INT64_T_FMT " ms", pf_api_name[api],
            what, d);
     pthread_mutex_lock(&r->f->lock);
     r->f->c.rest_errors++;
@@ -263,7 +263,7 @@ static void pf_track(pf_rest_t *r, const pf_market_t *m)
         pf_set_str(&k->tokens[i], m->token_ids[i]);
     }
     if (k->state != PF_MKT_TRACKED) {
-        pf_log(PF_LOG_INFO, "tracking market %s (%s)", m->condition_id,
+        pp_log(PP_LOG_INFO, "tracking market %s (%s)", m->condition_id,
                m->question ? m->question : "");
     }
     k->state = PF_MKT_TRACKED;
@@ -329,7 +329,7 @@ static void pf_close_market(pf_rest_t *r, pf_mkt_t *k, const pf_market_t *m)
     if (k->state == PF_MKT_CLOSED || k->state == PF_MKT_SETTLED) {
         return;
     }
-    pf_log(PF_LOG_INFO, "market %s closed: trading stops until it resolves", k->condition_id);
+    pp_log(PP_LOG_INFO, "market %s closed: trading stops until it resolves", k->condition_id);
     if (m->tokens_json) {
         pf_queue_upsert(r, m, 1);
     }
@@ -372,14 +372,14 @@ static pf_market_t *pf_gamma_lookup(pf_rest_t *r, const char *cid, int *failed)
         st = pf_http(r, PF_API_GAMMA, url, NULL);
         if (st != 200) {
             if (st && st != 429 && st < 500) {
-                pf_log(PF_LOG_WARN, "gamma: lookup of %s: HTTP %ld", cid, st);
+                pp_log(PP_LOG_WARN, "gamma: lookup of %s: HTTP %ld", cid, st);
             }
             *failed = 1;
             return NULL;
         }
         err = pf_gamma_parse_page(r->scratch, r->body.data, r->body.len, &page);
         if (err) {
-            pf_log(PF_LOG_WARN, "gamma: lookup of %s: %s", cid, err);
+            pp_log(PP_LOG_WARN, "gamma: lookup of %s: %s", cid, err);
             *failed = 1;
             return NULL;
         }
@@ -411,7 +411,7 @@ static void pf_check_missing(pf_rest_t *r, pf_mkt_t *k)
         return;   /* still open and tradable: only missing from one listing */
     }
     if (k->state == PF_MKT_TRACKED) {
-        pf_log(PF_LOG_INFO, "market %s is no longer tradable (%s): not streamed",
+        pp_log(PP_LOG_INFO, "market %s is no longer tradable (%s): not streamed",
                k->condition_id, m ? (m->skip_reason ? m->skip_reason : "not listed")
                                   : "unknown to Gamma");
         pf_untrack_books(r, k);
@@ -460,7 +460,7 @@ static void pf_discover(pf_rest_t *r)
             pf_market_t *m = APR_ARRAY_IDX(page.markets, i, pf_market_t *);
             if (!m->tradable) {
                 skipped++;
-                pf_log(PF_LOG_DEBUG, "discovery: skipping %s: %s",
+                pp_log(PP_LOG_DEBUG, "discovery: skipping %s: %s",
                        m->condition_id ? m->condition_id : (m->gamma_id ? m->gamma_id : "?"),
                        m->skip_reason);
                 continue;
@@ -492,7 +492,7 @@ static void pf_discover(pf_rest_t *r)
     pthread_mutex_lock(&r->f->lock);
     r->f->c.discoveries++;
     pthread_mutex_unlock(&r->f->lock);
-    pf_log(r->discovered_once ? PF_LOG_DEBUG : PF_LOG_INFO,
+    pp_log(r->discovered_once ? PP_LOG_DEBUG : PP_LOG_INFO,
            "discovery: %d pages, %d tradable markets tracked, %d skipped%s", pages, tradable,
            skipped, capped ? apr_psprintf(r->scratch, ", %d over max_markets", capped) : "");
     r->discovered_once = 1;
@@ -540,13 +540,13 @@ static void pf_snapshots(pf_rest_t *r)
         r->f->c.snapshots += (uint64_t)(applied > 0 ? applied : 0);
         pthread_mutex_unlock(&r->f->lock);
         if (err) {
-            pf_log(PF_LOG_WARN, "POST /books: %s", err);
+            pp_log(PP_LOG_WARN, "POST /books: %s", err);
         }
         for (i = start; i < r->want_books.n; i++) {
             free(r->want_books.v[i]);
         }
         r->want_books.n = start;
-        pf_log(PF_LOG_DEBUG, "snapshots: %d books applied", applied);
+        pp_log(PP_LOG_DEBUG, "snapshots: %d books applied", applied);
     }
 }
 
@@ -632,7 +632,7 @@ static void pf_queue_settle(pf_rest_t *r, pf_mkt_t *k, const pf_resolution_t *re
     j->kind = PF_JOB_SETTLE;
     j->condition_id = strdup(k->condition_id);
     j->winner = res->kind == PF_RES_WINNER ? strdup(res->winning_token_id) : NULL;
-    pf_log(PF_LOG_INFO, "market %s resolved: %s", k->condition_id, res->reason);
+    pp_log(PP_LOG_INFO, "market %s resolved: %s", k->condition_id, res->reason);
     k->settling = 1;
     pthread_mutex_lock(&r->f->lock);
     pf_feed_push_job_locked(r->f, j);
@@ -655,7 +655,7 @@ static int pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
         pf_clob_market_t *c;
         const char *err = pf_clob_parse_market(r->scratch, r->body.data, r->body.len, &c);
         if (err) {
-            pf_log(PF_LOG_WARN, "clob: market %s: %s", k->condition_id, err);
+            pp_log(PP_LOG_WARN, "clob: market %s: %s", k->condition_id, err);
         }
         else {
             pf_clob_resolution(c, k->condition_id, &res);
@@ -683,11 +683,11 @@ static int pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
         return 1;
     }
     if (res.kind == PF_RES_INVALID) {
-        pf_log(PF_LOG_WARN, "market %s: contradictory resolution data, not settled: %s",
+        pp_log(PP_LOG_WARN, "market %s: contradictory resolution data, not settled: %s",
                k->condition_id, res.reason);
     }
     else {
-        pf_log(PF_LOG_DEBUG, "market %s not resolved yet: %s", k->condition_id, res.reason);
+        pp_log(PP_LOG_DEBUG, "market %s not resolved yet: %s", k->condition_id, res.reason);
     }
     return 0;
 }
@@ -777,7 +777,7 @@ static void pf_take_inbox(pf_rest_t *r, int *active)
     pthread_mutex_unlock(&f->lock);
 
     if (role == PF_ROLE_STANDBY && r->epoch) {
-        pf_log(PF_LOG_INFO, "standby: stopped streaming");
+        pp_log(PP_LOG_INFO, "standby: stopped streaming");
         pf_reset_state(r);
         r->epoch = 0;
     }
@@ -833,7 +833,7 @@ void *pf_rest_main(void *arg)
     pf_backoff_init(&r.backoff[1], r.cfg->backoff_min_ms, r.cfg->backoff_max_ms);
     r.curl = curl_easy_init();
     if (!r.curl) {
-        pf_log(PF_LOG_ERR, "libcurl: cannot create a handle");
+        pp_log(PP_LOG_ERR, "libcurl: cannot create a handle");
         atomic_store(&f->stopping, 1);
         pf_stream_wake();
         return NULL;

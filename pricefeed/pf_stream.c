@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pf_log.h"
+#include "pp_log.h"
 #include "pf_retry.h"
 
 #define PF_TICK_US (100 * LWS_US_PER_MS)
@@ -134,7 +134,7 @@ static void pf_shard_connect(pf_stream_t *st, pf_shard_t *s)
     s->got_data = 0;
     s->kill = 0;
     pf_shard_drop_output(s);
-    pf_log(PF_LOG_DEBUG, "ws[%d]: connecting (%d tokens)", s->id, s->tokens.n);
+    pp_log(PP_LOG_DEBUG, "ws[%d]: connecting (%d tokens)", s->id, s->tokens.n);
     s->wsi = NULL;
     struct lws *w = lws_client_connect_via_info(&ci);
     if (w && s->state == PF_CONN_CONNECTING) {
@@ -143,7 +143,7 @@ static void pf_shard_connect(pf_stream_t *st, pf_shard_t *s)
     else if (!w && s->state == PF_CONN_CONNECTING) {
         s->state = PF_CONN_BACKOFF;
         s->next_connect_ms = pf_now_ms() + pf_backoff_next(&s->backoff, (uint32_t)rand());
-        pf_log(PF_LOG_WARN, "ws[%d]: cannot start a connection to %s:%d", s->id, st->ws_host,
+        pp_log(PP_LOG_WARN, "ws[%d]: cannot start a connection to %s:%d", s->id, st->ws_host,
                st->ws_port);
     }
 }
@@ -169,13 +169,13 @@ static void pf_shard_lost(pf_stream_t *st, pf_shard_t *s, const char *why)
     pthread_mutex_unlock(&st->f->lock);
     s->state = s->tokens.n ? PF_CONN_BACKOFF : PF_CONN_IDLE;
     s->next_connect_ms = pf_now_ms() + d;
-    pf_log(PF_LOG_WARN, "ws[%d]: %s; reconnecting in %" APR_INT64_T_FMT " ms", s->id, why, d);
+    pp_log(PP_LOG_WARN, "ws[%d]: %s; reconnecting in %" APR_INT64_T_FMT " ms", s->id, why, d);
 }
 
 static void pf_shard_kill(pf_shard_t *s, const char *why)
 {
     if (s->wsi && s->state != PF_CONN_CLOSING) {
-        pf_log(PF_LOG_WARN, "ws[%d]: %s: replacing the connection", s->id, why);
+        pp_log(PP_LOG_WARN, "ws[%d]: %s: replacing the connection", s->id, why);
         s->state = PF_CONN_CLOSING;
         s->kill = 1;
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -240,7 +240,7 @@ static void pf_shard_frame(pf_stream_t *st, pf_shard_t *s, const char *buf, size
     apr_pool_clear(st->frame_pool);
 
     if (kind == PF_FRAME_INVALID) {
-        pf_log(PF_LOG_WARN, "ws[%d]: skipped a malformed frame (%zu bytes)", s->id, len);
+        pp_log(PP_LOG_WARN, "ws[%d]: skipped a malformed frame (%zu bytes)", s->id, len);
         return;
     }
     if (kind == PF_FRAME_EVENTS && res.events > 0) {
@@ -260,7 +260,7 @@ static int pf_shard_rx(pf_stream_t *st, pf_shard_t *s, struct lws *wsi, const vo
         size_t cap = s->rx_cap ? s->rx_cap : 65536;
         while (cap < s->rx_len + len + 1) cap *= 2;
         if (cap > 512u * 1024u * 1024u) {
-            pf_log(PF_LOG_ERR, "ws[%d]: message over 512 MB: dropping the connection", s->id);
+            pp_log(PP_LOG_ERR, "ws[%d]: message over 512 MB: dropping the connection", s->id);
             return -1;
         }
         char *d = realloc(s->rx, cap);
@@ -305,7 +305,7 @@ static int pf_shard_writeable(pf_stream_t *st, pf_shard_t *s, struct lws *wsi)
     n = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT);
     free(buf);
     if (n < (int)len) {
-        pf_log(PF_LOG_WARN, "ws[%d]: write failed", s->id);
+        pp_log(PP_LOG_WARN, "ws[%d]: write failed", s->id);
         return -1;
     }
     s->out_head = m->next;
@@ -341,14 +341,14 @@ static int pf_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         apr_pool_clear(st->scratch);
         msg = pf_ws_subscribe_msg(st->scratch, (const char *const *)s->tokens.v, s->tokens.n);
         if (!msg) {
-            pf_log(PF_LOG_ERR, "ws[%d]: cannot build the subscribe message", s->id);
+            pp_log(PP_LOG_ERR, "ws[%d]: cannot build the subscribe message", s->id);
             return -1;
         }
         pf_shard_send(s, msg);
         s->state = PF_CONN_SUBSCRIBED;
         s->last_data_ms = pf_now_ms();
         s->last_ping_ms = pf_now_ms();
-        pf_log(PF_LOG_INFO, "ws[%d]: connected, subscribing %d tokens", s->id, s->tokens.n);
+        pp_log(PP_LOG_INFO, "ws[%d]: connected, subscribing %d tokens", s->id, s->tokens.n);
         pf_want_snapshots(st, &s->tokens);
         break;
     }
@@ -461,7 +461,7 @@ static void pf_apply_desired(pf_stream_t *st)
             if (msg) pf_shard_send(s, msg);
         }
         if (!s->tokens.n && s->wsi) {
-            pf_log(PF_LOG_INFO, "ws[%d]: no tokens left: closing", s->id);
+            pp_log(PP_LOG_INFO, "ws[%d]: no tokens left: closing", s->id);
             s->state = PF_CONN_CLOSING;
             s->kill = 1;
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -588,7 +588,7 @@ static void pf_watch_tokens(pf_stream_t *st, int64_t now)
     }
     pthread_mutex_unlock(&st->f->lock);
     if (stale.n) {
-        pf_log(PF_LOG_INFO, "%d tokens without events for %" APR_INT64_T_FMT " s: re-reading "
+        pp_log(PP_LOG_INFO, "%d tokens without events for %" APR_INT64_T_FMT " s: re-reading "
                "their books", stale.n, st->cfg->token_resnapshot_ms / 1000);
         pf_want_snapshots(st, &stale);
     }
@@ -637,7 +637,7 @@ static void pf_shard_verify(pf_stream_t *st, pf_shard_t *s, int64_t now)
     }
     s->verifying = 1;
     s->silent_since_ms = now;
-    pf_log(PF_LOG_DEBUG, "ws[%d]: no data for %" APR_INT64_T_FMT " ms: comparing its books "
+    pp_log(PP_LOG_DEBUG, "ws[%d]: no data for %" APR_INT64_T_FMT " ms: comparing its books "
            "with REST", s->id, now - s->last_data_ms);
     pthread_mutex_lock(&st->f->lock);
     v->next = st->f->verify_requests;
@@ -740,7 +740,7 @@ static void pf_lws_log(int level, const char *line)
     size_t n = strlen(line);
 
     while (n && (line[n - 1] == '\n')) n--;
-    pf_log(level & LLL_ERR ? PF_LOG_WARN : PF_LOG_DEBUG, "lws: %.*s", (int)n, line);
+    pp_log(level & LLL_ERR ? PP_LOG_WARN : PP_LOG_DEBUG, "lws: %.*s", (int)n, line);
 }
 
 int pf_stream_run(pf_feed_t *f)
@@ -766,7 +766,7 @@ int pf_stream_run(pf_feed_t *f)
 
     apr_cpystrn(url, f->cfg->ws_url, sizeof(url));
     if (lws_parse_uri(url, &proto, &addr, &port, &path)) {
-        pf_log(PF_LOG_ERR, "ws_url %s cannot be parsed", f->cfg->ws_url);
+        pp_log(PP_LOG_ERR, "ws_url %s cannot be parsed", f->cfg->ws_url);
         return -1;
     }
     st.ws_tls = strcmp(proto, "wss") == 0;
@@ -785,7 +785,7 @@ int pf_stream_run(pf_feed_t *f)
     info.fd_limit_per_thread = 1024;
     st.ctx = lws_create_context(&info);
     if (!st.ctx) {
-        pf_log(PF_LOG_ERR, "libwebsockets: cannot create a context");
+        pp_log(PP_LOG_ERR, "libwebsockets: cannot create a context");
         return -1;
     }
     atomic_store(&pf_ctx_for_wake, st.ctx);

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "pf_batch.h"
-#include "pf_log.h"
+#include "pp_log.h"
 #include "pf_retry.h"
 
 typedef struct {
@@ -45,7 +45,7 @@ static void pf_writer_disconnect(pf_writer_t *w, const char *why)
     pf_feed_t *f = w->f;
 
     if (w->conn) {
-        pf_log(PF_LOG_WARN, "database: %s; %s", why,
+        pp_log(PP_LOG_WARN, "database: %s; %s", why,
                w->leader ? "leadership lost until the lock is taken again" : "reconnecting");
         PQfinish(w->conn);
         w->conn = NULL;
@@ -74,7 +74,7 @@ static int pf_writer_connect(pf_writer_t *w)
         char *msg = apr_pstrdup(w->scratch, PQerrorMessage(w->conn));
         size_t n = strlen(msg);
         while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
-        pf_log(PF_LOG_WARN, "database: cannot connect: %s", msg);
+        pp_log(PP_LOG_WARN, "database: cannot connect: %s", msg);
         PQfinish(w->conn);
         w->conn = NULL;
         w->next_attempt_ms = pf_now_ms() + pf_backoff_next(&w->backoff, (uint32_t)rand());
@@ -85,7 +85,7 @@ static int pf_writer_connect(pf_writer_t *w)
                                 pf_stmts[i].nparams, NULL);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) {
-            pf_log(PF_LOG_ERR, "database: cannot prepare %s: %s (are the migrations "
+            pp_log(PP_LOG_ERR, "database: cannot prepare %s: %s (are the migrations "
                    "applied?)", pf_stmts[i].name, PQresultErrorMessage(r));
         }
         PQclear(r);
@@ -96,7 +96,7 @@ static int pf_writer_connect(pf_writer_t *w)
             return 0;
         }
     }
-    pf_log(PF_LOG_INFO, "database: connected");
+    pp_log(PP_LOG_INFO, "database: connected");
     pthread_mutex_lock(&w->f->lock);
     w->f->db_up = 1;
     pthread_mutex_unlock(&w->f->lock);
@@ -143,7 +143,7 @@ static void pf_writer_try_lock(pf_writer_t *w)
     }
     got = pf_ok(r) && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     if (!pf_ok(r)) {
-        pf_log(PF_LOG_ERR, "database: advisory lock: %s", PQresultErrorMessage(r));
+        pp_log(PP_LOG_ERR, "database: advisory lock: %s", PQresultErrorMessage(r));
     }
     PQclear(r);
     if (!got) {
@@ -161,7 +161,7 @@ static void pf_writer_try_lock(pf_writer_t *w)
         }
         f->jobs_tail = NULL;
         if (f->role != PF_ROLE_STANDBY) {
-            pf_log(PF_LOG_INFO, "standby: another instance holds lock %" APR_INT64_T_FMT,
+            pp_log(PP_LOG_INFO, "standby: another instance holds lock %" APR_INT64_T_FMT,
                    f->cfg->lock_key);
         }
         f->role = PF_ROLE_STANDBY;
@@ -197,7 +197,7 @@ static void pf_writer_try_lock(pf_writer_t *w)
     pthread_mutex_unlock(&f->lock);
     PQclear(r);
     pf_backoff_reset(&w->backoff);
-    pf_log(PF_LOG_INFO, "active: holding lock %" APR_INT64_T_FMT, f->cfg->lock_key);
+    pp_log(PP_LOG_INFO, "active: holding lock %" APR_INT64_T_FMT, f->cfg->lock_key);
     pf_stream_wake();
 }
 
@@ -214,7 +214,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
         r = pf_exec(w, "pf_upsert", 5, vals);
         if (!r) return 0;
         if (!pf_ok(r)) {
-            pf_log(PF_LOG_ERR, "database: upsert of market %s failed: %s", j->condition_id,
+            pp_log(PP_LOG_ERR, "database: upsert of market %s failed: %s", j->condition_id,
                    PQresultErrorMessage(r));
         }
         PQclear(r);
@@ -225,7 +225,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
         r = pf_exec(w, "pf_settle", 2, vals);
         if (!r) return 0;
         if (pf_ok(r)) {
-            pf_log(PF_LOG_INFO, "settled market %s (%s): %s positions", j->condition_id,
+            pp_log(PP_LOG_INFO, "settled market %s (%s): %s positions", j->condition_id,
                    j->winner ? j->winner : "void, 0.50 each", PQgetvalue(r, 0, 0));
             pthread_mutex_lock(&f->lock);
             f->c.settlements++;
@@ -234,7 +234,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
             pthread_mutex_unlock(&f->lock);
         }
         else {
-            pf_log(PF_LOG_ERR, "database: settlement of market %s failed: %s", j->condition_id,
+            pp_log(PP_LOG_ERR, "database: settlement of market %s failed: %s", j->condition_id,
                    PQresultErrorMessage(r));
         }
         PQclear(r);
@@ -250,7 +250,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
             pthread_mutex_unlock(&f->lock);
         }
         else {
-            pf_log(PF_LOG_ERR, "database: touch failed: %s", PQresultErrorMessage(r));
+            pp_log(PP_LOG_ERR, "database: touch failed: %s", PQresultErrorMessage(r));
         }
         PQclear(r);
         return 1;
@@ -269,7 +269,7 @@ static long pf_writer_apply(pf_writer_t *w, const char *json)
 
     if (!r) return -2;
     if (!pf_ok(r)) {
-        pf_log(PF_LOG_ERR, "database: price batch failed: %s", PQresultErrorMessage(r));
+        pp_log(PP_LOG_ERR, "database: price batch failed: %s", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
@@ -328,7 +328,7 @@ static int pf_writer_split(pf_writer_t *w, pf_batch_t *b)
             return 0;
         }
         if (filled == -1) {
-            pf_log(PF_LOG_ERR, "database: dropped the update of token %s: %s",
+            pp_log(PP_LOG_ERR, "database: dropped the update of token %s: %s",
                    one.items[0].token_id, one.json);
             pthread_mutex_lock(&w->f->lock);
             w->f->c.write_failures++;
@@ -469,11 +469,11 @@ void *pf_writer_main(void *arg)
             pthread_mutex_lock(&f->lock);
             int left = pf_book_store_dirty_count(f->books);
             pthread_mutex_unlock(&f->lock);
-            pf_log(PF_LOG_INFO, "final batch written%s",
+            pp_log(PP_LOG_INFO, "final batch written%s",
                    left ? " (some changes arrived during shutdown and were not)" : "");
         }
         else {
-            pf_log(PF_LOG_WARN, "could not write the final batch: the database is down");
+            pp_log(PP_LOG_WARN, "could not write the final batch: the database is down");
         }
     }
     while (w.jobs) {

@@ -1,6 +1,6 @@
 #include "pf_ws.h"
 #include "pf_json.h"
-#include "pf_log.h"
+#include "pp_log.h"
 
 #include <string.h>
 
@@ -98,7 +98,7 @@ static void pf_market_resolved(apr_pool_t *p, json_object *ev, const pf_ws_ctx_t
             r.hint.reason = "winning_asset_id is not one of assets_ids";
         }
     }
-    pf_log(PF_LOG_INFO, "ws: market_resolved %s: %s", r.condition_id ? r.condition_id : "?",
+    pp_log(PP_LOG_INFO, "ws: market_resolved %s: %s", r.condition_id ? r.condition_id : "?",
            r.hint.reason);
     if (ctx && ctx->on_market_resolved) {
         ctx->on_market_resolved(ctx->baton, &r);
@@ -157,7 +157,7 @@ static pf_apply_t pf_ws_event(pf_book_store_t *store, apr_pool_t *scratch, json_
         pf_market_resolved(scratch, ev, ctx);
         return PF_APPLY_OK;
     default:
-        pf_log(PF_LOG_DEBUG, "ws: unknown event_type \"%s\" dropped", name ? name : "(none)");
+        pp_log(PP_LOG_DEBUG, "ws: unknown event_type \"%s\" dropped", name ? name : "(none)");
         return PF_APPLY_IGNORED;
     }
 }
@@ -193,7 +193,7 @@ pf_frame_kind_t pf_ws_handle_frame(pf_book_store_t *store, apr_pool_t *scratch,
                          && !json_object_is_type(root, json_type_array))) {
         char ex[96];
         pf_excerpt(buf, len, ex, sizeof(ex));
-        pf_log(PF_LOG_WARN, "ws: frame skipped (%s): %s", err ? err : "not an object or array",
+        pp_log(PP_LOG_WARN, "ws: frame skipped (%s): %s", err ? err : "not an object or array",
                ex);
         if (st) st->invalid_frames++;
         res->kind = PF_FRAME_INVALID;

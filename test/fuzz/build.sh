@@ -14,7 +14,7 @@ sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
 read -ra pkg_cflags <<< "$(pkg-config --cflags apr-1 apr-util-1 json-c libcurl libcrypto libidn2)"
 read -ra pkg_libs <<< "$(pkg-config --libs apr-1 apr-util-1 json-c libcurl libcrypto libidn2)"
 pkg_libs+=(-lunistring)   # pp_email.c
-cflags=(-g -O1 -std=c11 -Wall -Wextra -Werror -Imod_polypartner -Icommon "${pkg_cflags[@]}")
+cflags=(-g -O1 -std=c11 -Wall -Wextra -Werror -Ilibpolypartner -Icommon "${pkg_cflags[@]}")
 
 if [[ $# -gt 0 ]]; then
     targets=("$@")
@@ -33,7 +33,7 @@ done
 # then links against it.
 mkdir -p "$out/obj"
 objs=()
-for src in mod_polypartner/pp_*.c common/pp_*.c; do
+for src in libpolypartner/pp_*.c common/pp_*.c; do
     obj="$out/obj/$(basename "$src" .c).o"
     "$CC" "${cflags[@]}" "${sanitize[@]}" -fsanitize=fuzzer-no-link -c -o "$obj" "$src"
     objs+=("$obj")

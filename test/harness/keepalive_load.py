@@ -20,8 +20,9 @@ request was not applied or is idempotent (section 9.3.1). So:
   request was never sent: it goes out on a new connection, no failure.
 - crossed a restart: the request was sent on a keep-alive connection of
   the generation a graceful restart stopped (opened before the graceful
-  command returned, or within 0.5 s after: old children may still accept
-  what was queued), at most --restart-window seconds after that restart,
+  command returned, or within --restart-window after: old children may
+  still accept what was queued), at most --restart-window seconds after
+  that restart,
   and the connection then ended (EOF/reset) before any response byte. The old generation closes its idle connections when it
   stops, and a request already on the wire when the close happens is lost
   with no way for the server to answer it: the one case RFC 9112 leaves to
@@ -133,11 +134,13 @@ class Run:
 
     def excusing_restart(self, born, now):
         """True when the connection may belong to the generation a restart
-        stopped (opened before the signal was out, or just after: the old
-        children may still accept what was queued) and the close came at
-        most --restart-window seconds after that restart."""
+        stopped (opened before the signal was out, or within the window
+        after: old children may still accept what was queued, and on a busy
+        machine prefork's notice the new generation late -- 0.53 s was seen)
+        and the close came at most --restart-window seconds after that
+        restart."""
         with self.lock:
-            return any(born < (end or now) + 0.5
+            return any(born < (end or now) + self.args.restart_window
                        and start <= now <= (end or now) + self.args.restart_window
                        for start, end in self.restarts)
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "pf_json.h"
-#include "pf_log.h"
+#include "pp_log.h"
 
 #ifndef PF_FIXTURES_DIR
 #define PF_FIXTURES_DIR "test/fake_polymarket/fixtures"
@@ -28,9 +28,9 @@ Suite *pf_daemon_core_suite(void);
 
 apr_pool_t *pf_test_pool;
 int pf_test_log_count[4];
-char pf_test_last_log[PF_LOG_MAX];
+char pf_test_last_log[PP_LOG_MAX];
 
-static void pf_test_log(void *baton, pf_log_level_t level, const char *msg)
+static void pf_test_log(void *baton, pp_log_level_t level, const char *msg)
 {
     (void)baton;
     if ((unsigned)level < 4) {
@@ -47,12 +47,12 @@ void pf_test_setup(void)
     apr_pool_create(&pf_test_pool, NULL);
     memset(pf_test_log_count, 0, sizeof(pf_test_log_count));
     pf_test_last_log[0] = '\0';
-    pf_log_set(pf_test_log, NULL, PF_LOG_DEBUG);
+    pp_log_set(pf_test_log, NULL, PP_LOG_DEBUG);
 }
 
 void pf_test_teardown(void)
 {
-    pf_log_set(NULL, NULL, PF_LOG_DEBUG);
+    pp_log_set(NULL, NULL, PP_LOG_DEBUG);
     apr_pool_destroy(pf_test_pool);
     pf_test_pool = NULL;
 }

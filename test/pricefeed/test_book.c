@@ -6,7 +6,7 @@
 
 #include "pf_book.h"
 #include "pf_json.h"
-#include "pf_log.h"
+#include "pp_log.h"
 
 extern apr_pool_t *pf_test_pool;
 extern int pf_test_log_count[4];
@@ -255,7 +255,7 @@ START_TEST(test_malformed_levels)
     ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"price_changes\":{}}"),
                      PF_APPLY_MALFORMED);
     ck_assert_int_eq(change("{\"event_type\":\"price_change\"}"), PF_APPLY_MALFORMED);
-    ck_assert_int_gt(pf_test_log_count[PF_LOG_WARN], 0);
+    ck_assert_int_gt(pf_test_log_count[PP_LOG_WARN], 0);
 }
 END_TEST
 

@@ -46,7 +46,7 @@ START_TEST(test_config_file)
     ck_assert_int_eq(c.stale_after_ms, 2500);
     ck_assert_int_eq(c.batch_size, 250);
     ck_assert_int_eq(c.log_syslog, 1);
-    ck_assert_int_eq(c.log_level, PF_LOG_DEBUG);
+    ck_assert_int_eq(c.log_level, PP_LOG_DEBUG);
     ck_assert_int_eq(c.heartbeat_ms, 1000);
     ck_assert_int_eq(c.discovery_ms, 60000);
     /* --check never prints the password */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pf_json.h"
-#include "pf_log.h"
+#include "pp_log.h"
 #include "pf_ws.h"
 
 extern apr_pool_t *pf_test_pool;
@@ -122,7 +122,7 @@ START_TEST(test_pong_and_junk)
     ck_assert_int_eq(stats.pongs, 2);
     ck_assert_int_eq(stats.invalid_frames, 7);
     ck_assert_ptr_null(quote(YES_01).last_trade_price);
-    ck_assert_int_gt(pf_test_log_count[PF_LOG_WARN], 0);
+    ck_assert_int_gt(pf_test_log_count[PP_LOG_WARN], 0);
     ck_assert(pf_ws_is_pong("PONG", 4));
     ck_assert(!pf_ws_is_pong("PING", 4));
 }

@@ -23,6 +23,8 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     sr = srunner_create(unit_json_suite());
+    srunner_add_suite(sr, unit_codec_suite());
+    srunner_add_suite(sr, unit_log_suite());
     srunner_add_suite(sr, unit_email_suite());
     srunner_add_suite(sr, unit_decimal_suite());
     srunner_add_suite(sr, unit_route_suite());

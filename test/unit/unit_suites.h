@@ -5,6 +5,8 @@
 #include <apr_pools.h>
 
 Suite *unit_json_suite(void);
+Suite *unit_codec_suite(void);
+Suite *unit_log_suite(void);
 Suite *unit_email_suite(void);
 Suite *unit_decimal_suite(void);
 Suite *unit_route_suite(void);

@@ -1,5 +1,6 @@
 #include "pp_tenant.h"
 #include "pp_apikey.h"
+#include "pp_codec.h"
 #include "pp_decimal.h"
 #include "pp_redirect.h"
 
@@ -96,7 +97,7 @@ const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *has
         }
     }
     key->tenant = t;
-    key->fingerprint = apr_pstrndup(reg->pool, pp_token_hex(reg->pool, key->digest, 6), 12);
+    key->fingerprint = apr_pstrndup(reg->pool, pp_hex_encode(reg->pool, key->digest, 6), 12);
     t->key_count++;
     APR_ARRAY_PUSH(reg->keys, pp_tenant_key_t *) = key;
     return NULL;

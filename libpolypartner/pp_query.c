@@ -1,45 +1,11 @@
 #include "pp_query.h"
+#include "pp_codec.h"
 
 #include <apr_strings.h>
 #include <string.h>
 
-static int pp_query_hexdigit(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string in p, '+' meaning space.
- * NULL for a malformed escape or a decoded NUL byte. */
-static char *pp_query_unescape(apr_pool_t *p, const char *s, apr_size_t n)
-{
-    char *out = apr_palloc(p, n + 1);
-    apr_size_t i, k = 0;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '+') {
-            c = ' ';
-        }
-        else if (c == '%') {
-            int hi, lo;
-            if (n - i < 3 || (hi = pp_query_hexdigit((unsigned char)s[i + 1])) < 0
-                || (lo = pp_query_hexdigit((unsigned char)s[i + 2])) < 0) {
-                return NULL;
-            }
-            c = (unsigned char)((hi << 4) | lo);
-            i += 2;
-        }
-        if (c == '\0') {
-            return NULL;
-        }
-        out[k++] = (char)c;
-    }
-    out[k] = '\0';
-    return out;
-}
+/* Names and values: '+' is a space, and a NUL (literal or %00) is refused. */
+#define PP_QUERY_PCT_FLAGS (PP_PCT_PLUS_SPACE | PP_PCT_REFUSE_NUL)
 
 /* ASCII-only case-insensitive equality (no locale). */
 static int pp_query_eq_nocase(const char *a, const char *b)
@@ -155,7 +121,8 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
             continue;
         }
         eq = memchr(s, '=', len);
-        if ((name = pp_query_unescape(p, s, eq ? (apr_size_t)(eq - s) : len)) == NULL) {
+        if ((name = pp_pct_decode(p, s, eq ? (apr_size_t)(eq - s) : len,
+                                  PP_QUERY_PCT_FLAGS)) == NULL) {
             return "malformed percent-encoding in a query parameter name";
         }
         for (which = 0; which < PP_Q_COUNT; which++) {
@@ -170,7 +137,7 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
             if (eq == NULL) {
                 return apr_psprintf(p, "query parameter \"%s\" needs a value (%s=...)", name, name);
             }
-            value = pp_query_unescape(p, eq + 1, len - (apr_size_t)(eq + 1 - s));
+            value = pp_pct_decode(p, eq + 1, len - (apr_size_t)(eq + 1 - s), PP_QUERY_PCT_FLAGS);
             if (value == NULL) {
                 return apr_psprintf(p, "query parameter \"%s\" has malformed percent-encoding "
                                     "or a NUL byte", name);

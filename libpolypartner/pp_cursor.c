@@ -1,10 +1,9 @@
 #include "pp_cursor.h"
+#include "pp_codec.h"
 #include "pp_token.h"
 
 #include <apr_strings.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 
 /* Prepended to the payload under the MAC, so a key shared with some other
@@ -19,85 +18,6 @@ static const char pp_cursor_version[] = "v1";
 /* base64url of a 32-byte MAC, unpadded */
 #define PP_CURSOR_SIG_TEXT 43
 
-static const char pp_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int pp_b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-static char *pp_b64url_encode(apr_pool_t *p, const unsigned char *in, apr_size_t n)
-{
-    char *out = apr_palloc(p, (n / 3) * 4 + 4);
-    apr_size_t i, k = 0;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        unsigned long v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8)
-                          | in[i + 2];
-        out[k++] = pp_b64url[(v >> 18) & 63];
-        out[k++] = pp_b64url[(v >> 12) & 63];
-        out[k++] = pp_b64url[(v >> 6) & 63];
-        out[k++] = pp_b64url[v & 63];
-    }
-    if (n - i == 1) {
-        unsigned long v = (unsigned long)in[i] << 16;
-        out[k++] = pp_b64url[(v >> 18) & 63];
-        out[k++] = pp_b64url[(v >> 12) & 63];
-    }
-    else if (n - i == 2) {
-        unsigned long v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8);
-        out[k++] = pp_b64url[(v >> 18) & 63];
-        out[k++] = pp_b64url[(v >> 12) & 63];
-        out[k++] = pp_b64url[(v >> 6) & 63];
-    }
-    out[k] = '\0';
-    return out;
-}
-
-/* Strict unpadded base64url: only the 64 alphabet characters, no '=', and
- * the spare low bits of a final partial group must be zero, so each byte
- * string has exactly one encoding. 0 on any violation. */
-static int pp_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n,
-                            unsigned char **out, apr_size_t *out_len)
-{
-    unsigned char *buf;
-    apr_size_t i, k = 0;
-    int v[4];
-
-    if (n % 4 == 1) {
-        return 0;
-    }
-    buf = apr_palloc(p, (n / 4) * 3 + 3);
-    for (i = 0; i < n; i += 4) {
-        apr_size_t j, group = n - i < 4 ? n - i : 4;
-        for (j = 0; j < group; j++) {
-            if ((v[j] = pp_b64url_value((unsigned char)s[i + j])) < 0) {
-                return 0;
-            }
-        }
-        buf[k++] = (unsigned char)((v[0] << 2) | (v[1] >> 4));
-        if (group == 2) {
-            if (v[1] & 0x0f) return 0;
-            break;
-        }
-        buf[k++] = (unsigned char)(((v[1] & 0x0f) << 4) | (v[2] >> 2));
-        if (group == 3) {
-            if (v[2] & 0x03) return 0;
-            break;
-        }
-        buf[k++] = (unsigned char)(((v[2] & 0x03) << 6) | v[3]);
-    }
-    *out = buf;
-    *out_len = k;
-    return 1;
-}
-
 /* HMAC-SHA256(key, context || payload). 0 if OpenSSL failed. */
 static int pp_cursor_mac(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
                          const unsigned char *payload, apr_size_t len,
@@ -109,28 +29,7 @@ static int pp_cursor_mac(apr_pool_t *p, const unsigned char *key, apr_size_t key
     if (len) {
         memcpy(data + PP_CURSOR_CONTEXT_LEN, payload, len);
     }
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    {
-        size_t mac_len = 0;
-        if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data,
-                      PP_CURSOR_CONTEXT_LEN + len, mac, PP_SHA256_LEN, &mac_len) == NULL
-            || mac_len != PP_SHA256_LEN) {
-            return 0;
-        }
-    }
-#else
-    {
-        /* OpenSSL 1.1.1 (configure's floor): the one-shot HMAC(). */
-        unsigned int mac_len = 0;
-        if (key_len > 0x7fffffff
-            || HMAC(EVP_sha256(), key, (int)key_len, data, PP_CURSOR_CONTEXT_LEN + len,
-                    mac, &mac_len) == NULL
-            || mac_len != PP_SHA256_LEN) {
-            return 0;
-        }
-    }
-#endif
-    return 1;
+    return pp_hmac_sha256(key, key_len, data, PP_CURSOR_CONTEXT_LEN + len, mac);
 }
 
 /* Canonical decimal of a value in [min_value, 2^63-1], min_value 0 or 1:

@@ -1,9 +1,8 @@
 #include "pp_session.h"
+#include "pp_codec.h"
 
 #include <apr_strings.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 
 const char *pp_secret_new(apr_pool_t *p)
@@ -19,9 +18,7 @@ int pp_secret_is_wellformed(const char *s)
         return 0;
     }
     for (i = 0; i < PP_SECRET_CHARS; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_')) {
+        if (pp_b64url_value((unsigned char)s[i]) < 0) {
             return 0;
         }
     }
@@ -33,7 +30,7 @@ const char *pp_secret_hash_hex(apr_pool_t *p, const char *secret)
     unsigned char d[PP_SHA256_LEN];
 
     pp_token_sha256(secret, strlen(secret), d);
-    return pp_token_hex(p, d, sizeof(d));
+    return pp_hex_encode(p, d, sizeof(d));
 }
 
 const char *pp_cookie_get(apr_pool_t *p, const char *header, const char *name)
@@ -75,43 +72,16 @@ const char *pp_session_cookie_clear(apr_pool_t *p, int secure)
                         secure ? "; Secure" : "");
 }
 
-static const char *pp_b64url(apr_pool_t *p, const unsigned char *d, size_t n)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out = apr_palloc(p, (n * 4) / 3 + 4), *o = out;
-    size_t i;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        *o++ = tbl[d[i] >> 2];
-        *o++ = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
-        *o++ = tbl[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
-        *o++ = tbl[d[i + 2] & 63];
-    }
-    if (n - i == 1) {
-        *o++ = tbl[d[i] >> 2];
-        *o++ = tbl[(d[i] & 3) << 4];
-    }
-    else if (n - i == 2) {
-        *o++ = tbl[d[i] >> 2];
-        *o++ = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
-        *o++ = tbl[(d[i + 1] & 15) << 2];
-    }
-    *o = '\0';
-    return out;
-}
-
 const char *pp_csrf_token(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
                           const char *session_secret)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
+    unsigned char mac[PP_HMAC_SHA256_LEN];
     const char *msg = apr_pstrcat(p, "csrf\n", session_secret, NULL);
 
-    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, strlen(msg), mac,
-              &mac_len)) {
+    if (!pp_hmac_sha256(key, key_len, msg, strlen(msg), mac)) {
         return NULL;
     }
-    return pp_b64url(p, mac, mac_len);
+    return pp_b64url_encode(p, mac, sizeof(mac));
 }
 
 int pp_csrf_check(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
@@ -123,40 +93,6 @@ int pp_csrf_check(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
         return 0;
     }
     return CRYPTO_memcmp(want, presented, strlen(want)) == 0;
-}
-
-static int pp_hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static const char *pp_form_decode(apr_pool_t *p, const char *s, size_t n)
-{
-    char *out = apr_palloc(p, n + 1), *o = out;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            *o++ = ' ';
-        }
-        else if (s[i] == '%') {
-            int hi, lo;
-            if (n - i < 3 || (hi = pp_hexval(s[i + 1])) < 0 || (lo = pp_hexval(s[i + 2])) < 0 ||
-                (hi == 0 && lo == 0)) {
-                return NULL;   /* truncated or bad escape, or a NUL */
-            }
-            *o++ = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
 }
 
 const char *pp_form_get(apr_pool_t *p, const char *body, const char *name)
@@ -175,7 +111,8 @@ const char *pp_form_get(apr_pool_t *p, const char *body, const char *name)
             if (found) {
                 return NULL;
             }
-            found = pp_form_decode(p, eq + 1, (size_t)(end - eq - 1));
+            found = pp_pct_decode(p, eq + 1, (size_t)(end - eq - 1),
+                                  PP_PCT_PLUS_SPACE | PP_PCT_REFUSE_NUL);
             if (!found) {
                 return NULL;
             }

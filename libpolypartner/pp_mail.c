@@ -1,4 +1,5 @@
 #include "pp_mail.h"
+#include "pp_codec.h"
 #include "pp_email.h"
 #include "pp_token.h"
 
@@ -301,7 +302,7 @@ static const char *random_hex(apr_pool_t *p, apr_size_t nbytes)
     if (nbytes > sizeof(raw) || RAND_bytes(raw, (int)nbytes) != 1) {
         return NULL;
     }
-    return pp_token_hex(p, raw, nbytes);
+    return pp_hex_encode(p, raw, nbytes);
 }
 
 /* ---- the login-link email -------------------------------------------------- */

@@ -11,7 +11,4 @@ const char *pp_token_random(apr_pool_t *p, apr_size_t nbytes);
 
 void pp_token_sha256(const void *data, apr_size_t len, unsigned char out[PP_SHA256_LEN]);
 
-/* Lowercase hex of len bytes. */
-const char *pp_token_hex(apr_pool_t *p, const unsigned char *bytes, apr_size_t len);
-
 #endif

@@ -1,4 +1,5 @@
 #include "pp_apikey.h"
+#include "pp_codec.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -23,22 +24,14 @@ const char *pp_apikey_hash_spec(apr_pool_t *p, const char *key, apr_size_t len)
 {
     unsigned char digest[PP_SHA256_LEN];
     pp_token_sha256(key, len, digest);
-    return apr_pstrcat(p, "sha256:", pp_token_hex(p, digest, sizeof(digest)), NULL);
-}
-
-static int pp_hexdigit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    return apr_pstrcat(p, "sha256:", pp_hex_encode(p, digest, sizeof(digest)), NULL);
 }
 
 const char *pp_apikey_parse_hash_spec(apr_pool_t *p, const char *spec,
                                       unsigned char out[PP_SHA256_LEN])
 {
     const char *hex;
-    int i;
+    apr_size_t bad;
 
     if (strncmp(spec, "sha256:", 7) != 0) {
         return apr_psprintf(p, "malformed key hash '%s': expected sha256:<64 hex digits> "
@@ -50,13 +43,9 @@ const char *pp_apikey_parse_hash_spec(apr_pool_t *p, const char *spec,
         return apr_psprintf(p, "malformed key hash '%s': expected 64 hex digits after "
                             "'sha256:', found %d", spec, (int)strlen(hex));
     }
-    for (i = 0; i < PP_SHA256_LEN; i++) {
-        int hi = pp_hexdigit(hex[2 * i]), lo = pp_hexdigit(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return apr_psprintf(p, "malformed key hash '%s': '%c' is not a hex digit", spec,
-                                hi < 0 ? hex[2 * i] : hex[2 * i + 1]);
-        }
-        out[i] = (unsigned char)((hi << 4) | lo);
+    if (!pp_hex_decode(hex, 2 * PP_SHA256_LEN, out, &bad)) {
+        return apr_psprintf(p, "malformed key hash '%s': '%c' is not a hex digit", spec,
+                            hex[bad]);
     }
     return NULL;
 }

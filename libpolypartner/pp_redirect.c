@@ -1,18 +1,11 @@
 #include "pp_redirect.h"
+#include "pp_codec.h"
 
 #include <apr_strings.h>
 #include <string.h>
 
 #define PP_HOST_MAX_LEN 253
 #define PP_LABEL_MAX_LEN 63
-
-static int pp_hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 static int pp_is_alpha(char c)
 {
@@ -80,7 +73,7 @@ static int pp_ipv6_parse(const char *s, apr_size_t n, unsigned char out[16])
     }
     curtok = i;
     for (; i < n; i++) {
-        int h = pp_hexval(s[i]);
+        int h = pp_hex_value((unsigned char)s[i]);
         if (h >= 0) {
             if (++ndigits > 4) {
                 return 0;
@@ -336,7 +329,7 @@ static const char *pp_tail_check(apr_pool_t *p, const char *s, apr_size_t n, con
 
     for (i = 0; i < n; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= n || pp_hexval(s[i + 1]) < 0 || pp_hexval(s[i + 2]) < 0) {
+            if (pp_pct_escape(s, n, i) < 0) {
                 return apr_psprintf(p, "the %s has a '%%' not followed by two hex digits", what);
             }
             i += 2;
@@ -376,11 +369,10 @@ static const char *pp_path_check(apr_pool_t *p, const char *s, apr_size_t n)
             continue;
         }
         if (s[i] == '%') {
-            int hi, lo, c;
-            if (i + 2 >= n || (hi = pp_hexval(s[i + 1])) < 0 || (lo = pp_hexval(s[i + 2])) < 0) {
+            int c = pp_pct_escape(s, n, i);
+            if (c < 0) {
                 return "the path has a '%' not followed by two hex digits";
             }
-            c = hi * 16 + lo;
             /* decoded, these change how the path splits into segments, or
              * decode again (%25) into one of them */
             if (c == '/' || c == '\\' || c == '.' || c == '%' || c < 0x20 || c == 0x7f) {
