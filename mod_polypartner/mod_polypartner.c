@@ -2,6 +2,8 @@
  * A request is: authenticate, route, check permission, run the endpoint. */
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
+#include <ap_expr.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -131,9 +133,21 @@ static int pp_handler(request_rec *r)
     return pp_dispatch(&rq);
 }
 
-static int pp_is_module_path(const request_rec *r)
+#define PP_MOUNTED_NOTE "polypartner-mounted"
+
+/* Does the <Location> this request falls in say SetHandler polypartner?
+ * Known at translate_name (the first location walk has run); other virtual
+ * hosts and paths are left to httpd. */
+static int pp_is_mounted(request_rec *r)
 {
-    return pp_errors_is_api_path(r) || (r->uri && strncmp(r->uri, "/auth/", 6) == 0);
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *handler;
+
+    if (!d || !d->expr_handler) {
+        return 0;
+    }
+    handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    return !err && handler && strcmp(handler, "polypartner") == 0;
 }
 
 /* The module's paths are not files: skip httpd's mapping to the document
@@ -141,9 +155,10 @@ static int pp_is_module_path(const request_rec *r)
  * for anyone, ... */
 static int pp_translate_name(request_rec *r)
 {
-    if (!pp_is_module_path(r)) {
+    if (!pp_is_mounted(r)) {
         return DECLINED;
     }
+    apr_table_setn(r->notes, PP_MOUNTED_NOTE, "1");
     r->filename = apr_pstrcat(r->pool, "polypartner:", r->uri, NULL);
     return OK;
 }
@@ -152,7 +167,7 @@ static int pp_translate_name(request_rec *r)
  * answers every method with its Allow list. */
 static int pp_map_to_storage(request_rec *r)
 {
-    return pp_is_module_path(r) ? OK : DECLINED;
+    return apr_table_get(r->notes, PP_MOUNTED_NOTE) ? OK : DECLINED;
 }
 
 static void pp_child_init(apr_pool_t *pchild, server_rec *s)
