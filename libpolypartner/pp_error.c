@@ -41,6 +41,17 @@ static const struct {
     [PP_ERR_MAGIC_LINK_FAILED]       = { "MAGIC_LINK_FAILED", 502 },
     [PP_ERR_SESSION_REQUIRED]        = { "SESSION_REQUIRED", 401 },
     [PP_ERR_CSRF_REJECTED]           = { "CSRF_REJECTED", 403 },
+    [PP_ERR_INVALID_PRICE]           = { "INVALID_PRICE", 400 },
+    [PP_ERR_MARKET_CLOSED]           = { "MARKET_CLOSED", 400 },
+    [PP_ERR_INSUFFICIENT_FUNDS]      = { "INSUFFICIENT_FUNDS", 400 },
+    [PP_ERR_INSUFFICIENT_SHARES]     = { "INSUFFICIENT_SHARES", 400 },
+    [PP_ERR_MARKET_NOT_FOUND]        = { "MARKET_NOT_FOUND", 404 },
+    [PP_ERR_ACCOUNT_CLOSED]          = { "ACCOUNT_CLOSED", 409 },
+    [PP_ERR_IDEMPOTENCY_KEY_REUSE]   = { "IDEMPOTENCY_KEY_REUSE", 409 },
+    [PP_ERR_NO_EXECUTABLE_PRICE]     = { "NO_EXECUTABLE_PRICE", 409 },
+    [PP_ERR_STALE_QUOTE]             = { "STALE_QUOTE", 409 },
+    [PP_ERR_ORDER_NOT_OPEN]          = { "ORDER_NOT_OPEN", 409 },
+    [PP_ERR_LOGIN_LINK_INVALID]      = { "LOGIN_LINK_INVALID", 410 },
 };
 
 pp_error_t pp_error_for_status(int status)

@@ -35,7 +35,7 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     for (server_rec *vs = s; vs; vs = vs->next) {
         const char *err = pp_config_check_db(ptemp, pp_config_get(vs));
         if (err) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, PP_LOGNO(0304) "%s", err);
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, PP_LOGNO(0306) "%s", err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }

@@ -79,7 +79,7 @@ int pp_db_init(apr_pool_t *pconf, server_rec *s)
     /* anonymous: inherited by every child forked from this generation */
     rv = apr_shm_create(&shm, size, NULL, pconf);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PP_LOGNO(0303)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PP_LOGNO(0305)
                      "no shared memory for the database queue bound (%" APR_SIZE_T_FMT
                      " bytes); requests waiting on a slow database are not bounded", size);
         return 1;

@@ -25,7 +25,7 @@ void pp_login_child_init(apr_pool_t *pchild, server_rec *s)
     const char *err = pp_mail_global_init();
 
     if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0501) "%s: login-link emails "
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0507) "%s: login-link emails "
                      "cannot be sent from this process", err);
         return;
     }
@@ -42,7 +42,7 @@ static int pp_login_settle(pp_req_t *rq, const char *hash_hex, int sent, int *rc
     if (!pp_db_row(rq, sent ? "SELECT api.pp_login_link_sent(decode(%s, 'hex'))"
                             : "SELECT api.pp_login_link_failed(decode(%s, 'hex'))",
                    1, args, 1, cols, rc)) {
-        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0502) "could not mark a login link %s: it stays "
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0508) "could not mark a login link %s: it stays "
                 "unusable", sent ? "sent" : "failed");
         return 0;
     }
