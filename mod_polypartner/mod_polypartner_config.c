@@ -378,16 +378,24 @@ static const char *pp_cmd_cancel_batch(cmd_parms *cmd, void *dconf, const char *
     return NULL;
 }
 
-/* A whole number of milliseconds in [min, max], or an error naming the directive. */
-static const char *pp_config_ms(cmd_parms *cmd, const char *arg, long min, long max, int *out)
+/* A whole number of units (seconds, milliseconds) in [min, max], or an
+ * error naming the directive. */
+static const char *pp_config_whole(cmd_parms *cmd, const char *arg, long min, long max,
+                                   const char *unit, int *out)
 {
     long n;
+
     if (!pp_config_number(arg, min, max, &n)) {
-        return apr_psprintf(cmd->pool, "%s must be a number of milliseconds between %ld and %ld",
-                            cmd->cmd->name, min, max);
+        return apr_psprintf(cmd->pool, "%s must be a number of %s between %ld and %ld",
+                            cmd->cmd->name, unit, min, max);
     }
     *out = (int)n;
     return NULL;
+}
+
+static const char *pp_config_ms(cmd_parms *cmd, const char *arg, long min, long max, int *out)
+{
+    return pp_config_whole(cmd, arg, min, max, "milliseconds", out);
 }
 
 static const char *pp_cmd_db_timeout(cmd_parms *cmd, void *dconf, const char *arg)
@@ -420,18 +428,10 @@ static const char *pp_cmd_db_reconnect_wait(cmd_parms *cmd, void *dconf, const c
     return pp_config_ms(cmd, arg, 0, 60000, &conf->db_reconnect_wait_ms);
 }
 
-/* A whole number of seconds in [min, max], or an error naming the directive. */
 static const char *pp_config_seconds(cmd_parms *cmd, const char *arg, long min, long max,
                                      int *out)
 {
-    long n;
-
-    if (!pp_config_number(arg, min, max, &n)) {
-        return apr_psprintf(cmd->pool, "%s must be a number of seconds between %ld and %ld",
-                            cmd->cmd->name, min, max);
-    }
-    *out = (int)n;
-    return NULL;
+    return pp_config_whole(cmd, arg, min, max, "seconds", out);
 }
 
 static const char *pp_cmd_public_url(cmd_parms *cmd, void *dconf, const char *arg)
