@@ -1,57 +1,16 @@
 /* The error envelope {"error": CODE, "message": "..."} and the fixed
- * mapping from each error code to its HTTP status. */
+ * mapping from each error code to its HTTP status, both from the catalogue
+ * pp_error_codes.def (which the SQL engine reads too). */
 #ifndef PP_ERROR_H
 #define PP_ERROR_H
 
 #include <apr_pools.h>
 
+/* PP_ERR_<CODE> for each line of the catalogue, in its order. */
 typedef enum {
-    PP_ERR_INVALID_EMAIL = 0,
-    PP_ERR_MISSING_API_KEY,
-    PP_ERR_INVALID_API_KEY,
-    PP_ERR_INSUFFICIENT_PERMISSION,
-    PP_ERR_NOT_FOUND,
-    PP_ERR_USER_NOT_FOUND,
-    PP_ERR_METHOD_NOT_ALLOWED,
-    PP_ERR_EXTERNAL_ID_CONFLICT,
-    PP_ERR_USER_ALREADY_MAPPED,
-    PP_ERR_PAYLOAD_TOO_LARGE,
-    PP_ERR_VALIDATION_FAILED,
-    PP_ERR_INTERNAL_ERROR,
-    PP_ERR_NOT_IMPLEMENTED,
-    PP_ERR_SERVICE_UNAVAILABLE,
-    PP_ERR_INVALID_STAGE,
-    PP_ERR_INVALID_BALANCE,
-    PP_ERR_BALANCE_OUT_OF_BOUNDS,
-    PP_ERR_ACCOUNT_NOT_FOUND,
-    PP_ERR_INVALID_ACCOUNT_ID,
-    PP_ERR_ACCOUNT_EXTERNAL_ID_CONFLICT,
-    PP_ERR_ORDERS_NOT_CANCELLED,
-    PP_ERR_INVALID_ORDER,
-    PP_ERR_ORDER_NOT_FOUND,
-    PP_ERR_INVALID_CURSOR,
-    PP_ERR_BAD_REQUEST,
-    PP_ERR_FORBIDDEN,
-    PP_ERR_REQUEST_TIMEOUT,
-    PP_ERR_URI_TOO_LONG,
-    PP_ERR_HTTP_ERROR,
-    PP_ERR_REDIRECT_NOT_ALLOWED,
-    PP_ERR_RATE_LIMIT_EXCEEDED,
-    PP_ERR_MAGIC_LINK_FAILED,
-    PP_ERR_SESSION_REQUIRED,
-    PP_ERR_CSRF_REJECTED,
-    /* returned by the engine (sql/functions) with their status */
-    PP_ERR_INVALID_PRICE,
-    PP_ERR_MARKET_CLOSED,
-    PP_ERR_INSUFFICIENT_FUNDS,
-    PP_ERR_INSUFFICIENT_SHARES,
-    PP_ERR_MARKET_NOT_FOUND,
-    PP_ERR_ACCOUNT_CLOSED,
-    PP_ERR_IDEMPOTENCY_KEY_REUSE,
-    PP_ERR_NO_EXECUTABLE_PRICE,
-    PP_ERR_STALE_QUOTE,
-    PP_ERR_ORDER_NOT_OPEN,
-    PP_ERR_LOGIN_LINK_INVALID,
+#define PP_ERROR_CODE(code, status) PP_ERR_##code,
+#include "pp_error_codes.def"
+#undef PP_ERROR_CODE
     PP_ERR__COUNT
 } pp_error_t;
 

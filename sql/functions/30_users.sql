@@ -39,7 +39,7 @@ BEGIN
     IF v_mapped_email = p_email THEN
         RETURN QUERY SELECT 200, pp_user_json(m, v_mapped_email, false);
     ELSE
-        RETURN QUERY SELECT 409, pp_error_json('EXTERNAL_ID_CONFLICT',
+        RETURN QUERY SELECT * FROM pp_error('EXTERNAL_ID_CONFLICT',
             'external_id is already registered with a different email');
     END IF;
 END
@@ -90,7 +90,7 @@ BEGIN
         IF FOUND THEN
             RETURN QUERY SELECT * FROM pp_registration_replay(m, p_email);
         ELSE
-            RETURN QUERY SELECT 409, pp_error_json('USER_ALREADY_MAPPED',
+            RETURN QUERY SELECT * FROM pp_error('USER_ALREADY_MAPPED',
                 'this trader is already registered under a different external_id');
         END IF;
         RETURN;
@@ -115,7 +115,7 @@ DECLARE
 BEGIN
     SELECT * INTO m FROM tenant_users WHERE tenant = p_tenant AND user_id = p_user_id;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 404, pp_error_json('USER_NOT_FOUND',
+        RETURN QUERY SELECT * FROM pp_error('USER_NOT_FOUND',
             'no user with this user_id is registered by your tenant');
         RETURN;
     END IF;

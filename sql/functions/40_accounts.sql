@@ -72,7 +72,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION engine.pp_account_not_found() RETURNS TABLE (status integer, body text)
 LANGUAGE sql STABLE AS $$
-    SELECT 404, pp_error_json('ACCOUNT_NOT_FOUND',
+    SELECT * FROM pp_error('ACCOUNT_NOT_FOUND',
         'no account with this account_id belongs to your tenant')
 $$;
 
@@ -93,7 +93,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION engine.pp_orders_not_cancelled(p_remaining bigint) RETURNS TABLE (status integer, body text)
 LANGUAGE sql STABLE AS $$
-    SELECT 409, pp_error_json('ORDERS_NOT_CANCELLED', format(
+    SELECT * FROM pp_error('ORDERS_NOT_CANCELLED', format(
         '%s open orders remain after cancelling a batch; retry to cancel the rest',
         p_remaining))
 $$;
@@ -116,7 +116,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM 1 FROM tenant_users WHERE tenant = p_tenant AND user_id = p_user_id;
         IF NOT FOUND THEN
-            RETURN QUERY SELECT 404, pp_error_json('USER_NOT_FOUND',
+            RETURN QUERY SELECT * FROM pp_error('USER_NOT_FOUND',
                 'user_id is not registered by your tenant');
             RETURN;
         END IF;
@@ -143,7 +143,7 @@ BEGIN
     IF a.user_id = p_user_id AND a.stage = p_stage AND a.starting_balance = p_starting_balance THEN
         RETURN QUERY SELECT 200, pp_account_created_json(a);
     ELSE
-        RETURN QUERY SELECT 409, pp_error_json('ACCOUNT_EXTERNAL_ID_CONFLICT',
+        RETURN QUERY SELECT * FROM pp_error('ACCOUNT_EXTERNAL_ID_CONFLICT',
             'external_id is already used by an account with a different user_id, stage '
             'or starting_balance');
     END IF;

@@ -32,9 +32,8 @@ LANGUAGE sql STABLE AS $$
     WHERE o.id = p_order_id
 $$;
 
-CREATE OR REPLACE FUNCTION engine.pp_order_error(p_status integer, p_code text, p_message text)
-RETURNS TABLE (status integer, body text)
-LANGUAGE sql STABLE AS $$ SELECT p_status, pp_error_json(p_code, p_message) $$;
+-- Was the order errors' helper, which named their status; pp_error takes it from the catalogue.
+DROP FUNCTION IF EXISTS engine.pp_order_error(integer, text, text);
 
 -- POST /v1/partner/accounts/{account_id}/orders. Market orders are
 -- fill-or-kill at the book; limit orders rest (reserving cash or shares)
@@ -71,31 +70,31 @@ BEGIN
                AND o.worst_price IS NOT DISTINCT FROM p_worst_price THEN
                 RETURN QUERY SELECT 200, pp_order_json(o.id);
             ELSE
-                RETURN QUERY SELECT * FROM pp_order_error(409, 'IDEMPOTENCY_KEY_REUSE',
+                RETURN QUERY SELECT * FROM pp_error('IDEMPOTENCY_KEY_REUSE',
                     'client_order_id was already used for a different order on this account');
             END IF;
             RETURN;
         END IF;
     END IF;
     IF a.status = 'closed' THEN
-        RETURN QUERY SELECT * FROM pp_order_error(409, 'ACCOUNT_CLOSED',
+        RETURN QUERY SELECT * FROM pp_error('ACCOUNT_CLOSED',
             'the account is closed and accepts no new orders');
         RETURN;
     END IF;
     SELECT * INTO t FROM market_tokens WHERE token_id = p_token_id;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM pp_order_error(404, 'MARKET_NOT_FOUND',
+        RETURN QUERY SELECT * FROM pp_error('MARKET_NOT_FOUND',
             'token_id is not an outcome of any known market');
         RETURN;
     END IF;
     SELECT * INTO STRICT m FROM markets WHERE condition_id = t.condition_id;
     IF m.closed OR m.resolved THEN
-        RETURN QUERY SELECT * FROM pp_order_error(400, 'MARKET_CLOSED',
+        RETURN QUERY SELECT * FROM pp_error('MARKET_CLOSED',
             'the market is closed to trading');
         RETURN;
     END IF;
     IF p_limit_price IS NOT NULL AND p_limit_price % t.tick_size <> 0 THEN
-        RETURN QUERY SELECT * FROM pp_order_error(400, 'INVALID_PRICE', format(
+        RETURN QUERY SELECT * FROM pp_error('INVALID_PRICE', format(
             'limit_price must be a multiple of the market''s tick size %s', rtrim(t.tick_size::text, '0')));
         RETURN;
     END IF;
@@ -106,13 +105,13 @@ BEGIN
 
     IF p_type = 'market' THEN
         IF NOT v_fresh THEN
-            RETURN QUERY SELECT * FROM pp_order_error(409, 'STALE_QUOTE', format(
+            RETURN QUERY SELECT * FROM pp_error('STALE_QUOTE', format(
                 'the last price update for this outcome is older than %s seconds', p_max_age_s));
             RETURN;
         END IF;
         q := pp_engine_quote(t, p_side, p_quantity, p_worst_price);
         IF q.price IS NULL THEN
-            RETURN QUERY SELECT * FROM pp_order_error(409, 'NO_EXECUTABLE_PRICE',
+            RETURN QUERY SELECT * FROM pp_error('NO_EXECUTABLE_PRICE',
                 CASE WHEN p_worst_price IS NOT NULL
                      THEN 'the book cannot fill the whole quantity within worst_price'
                      ELSE 'the book cannot fill the whole quantity' END);
@@ -120,7 +119,7 @@ BEGIN
         END IF;
         IF p_side = 'BUY' AND (SELECT balance FROM wallets WHERE id = a.wallet_id)
                                < q.notional + round(q.notional * p_fee_rate, 2) THEN
-            RETURN QUERY SELECT * FROM pp_order_error(400, 'INSUFFICIENT_FUNDS',
+            RETURN QUERY SELECT * FROM pp_error('INSUFFICIENT_FUNDS',
                 'the account balance does not cover the order');
             RETURN;
         END IF;
@@ -128,7 +127,7 @@ BEGIN
                                          WHERE wallet_id = a.wallet_id AND token_id = p_token_id
                                            AND closed_at IS NULL AND archived_at IS NULL), 0)
                                < p_quantity THEN
-            RETURN QUERY SELECT * FROM pp_order_error(400, 'INSUFFICIENT_SHARES',
+            RETURN QUERY SELECT * FROM pp_error('INSUFFICIENT_SHARES',
                 'the account does not hold enough unreserved shares of this outcome');
             RETURN;
         END IF;
@@ -147,11 +146,11 @@ BEGIN
                                               p_limit_price, p_client_order_id, p_fee_rate);
     EXCEPTION
         WHEN SQLSTATE 'PP402' THEN
-            RETURN QUERY SELECT * FROM pp_order_error(400, 'INSUFFICIENT_FUNDS',
+            RETURN QUERY SELECT * FROM pp_error('INSUFFICIENT_FUNDS',
                 'the account balance does not cover the order');
             RETURN;
         WHEN SQLSTATE 'PP403' THEN
-            RETURN QUERY SELECT * FROM pp_order_error(400, 'INSUFFICIENT_SHARES',
+            RETURN QUERY SELECT * FROM pp_error('INSUFFICIENT_SHARES',
                 'the account does not hold enough unreserved shares of this outcome');
             RETURN;
     END;
@@ -180,12 +179,12 @@ BEGIN
     END IF;
     SELECT * INTO o FROM orders WHERE id = p_order_id AND wallet_id = a.wallet_id FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM pp_order_error(404, 'ORDER_NOT_FOUND',
+        RETURN QUERY SELECT * FROM pp_error('ORDER_NOT_FOUND',
             'no order with this order_id belongs to the account');
         RETURN;
     END IF;
     IF o.status <> 'open' THEN
-        RETURN QUERY SELECT * FROM pp_order_error(409, 'ORDER_NOT_OPEN',
+        RETURN QUERY SELECT * FROM pp_error('ORDER_NOT_OPEN',
             format('the order is %s and can no longer be cancelled', o.status));
         RETURN;
     END IF;

@@ -29,8 +29,8 @@ BEGIN
     WHERE m.tenant = p_tenant AND m.user_id = p_user_id
     FOR NO KEY UPDATE OF m;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 404, pp_error_json('USER_NOT_FOUND', 'user not found'),
-                            NULL::text, NULL::integer;
+        RETURN QUERY SELECT e.status, e.body, NULL::text, NULL::integer
+                     FROM pp_error('USER_NOT_FOUND', 'user not found') e;
         RETURN;
     END IF;
 
@@ -46,9 +46,9 @@ BEGIN
             ORDER BY t.created_at, t.id
             OFFSET v_count - p_max_links LIMIT 1;
             v_retry := greatest(1, ceil(extract(epoch FROM v_edge + v_window - now())))::integer;
-            RETURN QUERY SELECT 429, pp_error_json('RATE_LIMIT_EXCEEDED', format(
-                'too many login links requested for this user; retry in %s seconds', v_retry)),
-                NULL::text, v_retry;
+            RETURN QUERY SELECT e.status, e.body, NULL::text, v_retry
+                FROM pp_error('RATE_LIMIT_EXCEEDED', format(
+                    'too many login links requested for this user; retry in %s seconds', v_retry)) e;
             RETURN;
         END IF;
     END IF;
@@ -84,18 +84,19 @@ END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_login_link_failed(bytea) TO polypartner_api;
 
--- 410 for a link that cannot be redeemed, saying why when the holder of the
--- link can act on it (used, expired); unknown, pending and failed links get
--- one generic message.
+-- LOGIN_LINK_INVALID for a link that cannot be redeemed, saying why when the
+-- holder of the link can act on it (used, expired); unknown, pending and
+-- failed links get one generic message.
 CREATE OR REPLACE FUNCTION engine.pp_login_link_invalid(p_token_hash bytea)
 RETURNS TABLE (status integer, body text)
 LANGUAGE sql STABLE AS $$
-    SELECT 410, pp_error_json('LOGIN_LINK_INVALID', CASE
+    SELECT e.*
+    FROM (SELECT NULL) AS one
+    LEFT JOIN login_tokens t ON t.token_hash = p_token_hash,
+    LATERAL pp_error('LOGIN_LINK_INVALID', CASE
         WHEN t.state = 'used' THEN 'this sign-in link has already been used'
         WHEN t.state = 'sent' AND t.expires_at <= now() THEN 'this sign-in link has expired'
-        ELSE 'this sign-in link is not valid' END)
-    FROM (SELECT NULL) AS one
-    LEFT JOIN login_tokens t ON t.token_hash = p_token_hash
+        ELSE 'this sign-in link is not valid' END) AS e
 $$;
 
 -- GET of the confirmation page: says whether the link is usable, consumes

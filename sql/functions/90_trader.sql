@@ -10,7 +10,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION engine.pp_trader_account_not_found() RETURNS TABLE (status integer, body text)
 LANGUAGE sql STABLE AS $$
-    SELECT 404, pp_error_json('ACCOUNT_NOT_FOUND', 'no account with this account_id belongs to you')
+    SELECT * FROM pp_error('ACCOUNT_NOT_FOUND', 'no account with this account_id belongs to you')
 $$;
 
 -- GET /v1/trader/me: the trader, their personal wallet, and their accounts
@@ -27,7 +27,7 @@ DECLARE
 BEGIN
     SELECT * INTO u FROM users WHERE id = p_user_id;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 404, pp_error_json('USER_NOT_FOUND', 'user not found');
+        RETURN QUERY SELECT * FROM pp_error('USER_NOT_FOUND', 'user not found');
         RETURN;
     END IF;
     SELECT * INTO STRICT w FROM wallets WHERE user_id = p_user_id AND kind = 'personal';
