@@ -13,7 +13,8 @@
 #include "mod_polypartner_config.h"
 #include "mod_polypartner_db.h"
 #include "mod_polypartner_errors.h"
-#include "mod_polypartner_handlers.h"
+#include "mod_polypartner_endpoint.h"
+#include "mod_polypartner_login.h"
 #include "mod_polypartner_http.h"
 #include "pp_apikey.h"
 #include "pp_log.h"
@@ -53,51 +54,15 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     return OK;
 }
 
-static int pp_dispatch(pp_req_t *rq)
-{
-    switch (rq->route.id) {
-    case PP_ROUTE_USERS_CREATE:
-        return pp_users_handle_create(rq);
-    case PP_ROUTE_USERS_GET:
-        return pp_users_handle_get(rq);
-    case PP_ROUTE_USERS_LOGIN_LINK:
-        return pp_login_handle_link(rq);
-    case PP_ROUTE_ACCOUNTS_CREATE:
-        return pp_accounts_handle_create(rq);
-    case PP_ROUTE_ACCOUNTS_GET:
-        return pp_accounts_handle_get(rq);
-    case PP_ROUTE_ACCOUNTS_PATCH:
-        return pp_accounts_handle_patch(rq);
-    case PP_ROUTE_ACCOUNTS_CLOSE:
-        return pp_accounts_handle_close(rq);
-    case PP_ROUTE_ACCOUNTS_RESET:
-        return pp_accounts_handle_reset(rq);
-    case PP_ROUTE_ACCOUNTS_TRADES:
-        return pp_trading_handle_trades(rq);
-    case PP_ROUTE_ORDERS_PLACE:
-        return pp_trading_handle_place(rq);
-    case PP_ROUTE_ORDERS_LIST:
-        return pp_trading_handle_list(rq);
-    case PP_ROUTE_ORDERS_CANCEL:
-        return pp_trading_handle_cancel(rq);
-    case PP_ROUTE_MARKETS_LIST:
-        return pp_markets_handle_list(rq);
-    case PP_ROUTE_TRADER_ME:
-    case PP_ROUTE_TRADER_LOGOUT:
-    case PP_ROUTE_TRADER_ACCOUNT:
-    case PP_ROUTE_TRADER_ORDERS_PLACE:
-    case PP_ROUTE_TRADER_ORDERS_LIST:
-    case PP_ROUTE_TRADER_ORDERS_CANCEL:
-    case PP_ROUTE_TRADER_TRADES:
-        return pp_trader_handle(rq);
-    case PP_ROUTE_SIGNIN_PAGE:
-    case PP_ROUTE_SIGNIN_POST:
-        return pp_signin_handle(rq);
-    default:
-        return pp_http_send_error(rq, PP_ERR_NOT_IMPLEMENTED, apr_psprintf(
-            rq->r->pool, "%s is not implemented yet", rq->route.name));
-    }
-}
+typedef int (*pp_handler_fn)(pp_req_t *rq);
+
+/* pp_routes.def's handler column, by route id */
+static const pp_handler_fn pp_handlers[PP_ROUTE__COUNT] = {
+#define PP_ROUTE(id, method, pattern, surface, perm, input, handler, sql) \
+    [PP_ROUTE_##id] = handler,
+#include "pp_routes.def"
+#undef PP_ROUTE
+};
 
 static int pp_handler(request_rec *r)
 {
@@ -130,7 +95,7 @@ static int pp_handler(request_rec *r)
             r->pool, "this API key lacks the %s permission",
             pp_apikey_perm_names(r->pool, rq.route.perm)));
     }
-    return pp_dispatch(&rq);
+    return pp_handlers[rq.route.id](&rq);
 }
 
 #define PP_MOUNTED_NOTE "polypartner-mounted"

@@ -29,15 +29,7 @@ int pp_errors_is_api_path(const request_rec *r)
     if (!path) {
         return 0;
     }
-    if (strncmp(path, "/v1/partner/", 12) == 0 || strcmp(path, "/v1/partner") == 0 ||
-        strncmp(path, "/v1/trader/", 11) == 0 || strcmp(path, "/v1/trader") == 0) {
-        return 1;
-    }
-    /* /v1/markets itself, below it, or followed by an escape httpd refused */
-    /* (a raw request line still has its query and " HTTP/1.1") */
-    return strncmp(path, "/v1/markets", 11) == 0
-           && (path[11] == '\0' || path[11] == '/' || path[11] == '%' || path[11] == '?'
-               || path[11] == ' ');
+    return pp_route_is_api_path(path);
 }
 
 static const char *pp_errors_message(int status)

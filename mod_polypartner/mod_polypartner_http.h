@@ -7,6 +7,7 @@
 #include <http_log.h>
 #include "mod_polypartner_config.h"
 #include "pp_error.h"
+#include "pp_input.h"
 #include "pp_route.h"
 #include "pp_tenant.h"
 
@@ -20,6 +21,8 @@ typedef struct {
     int body_read;                  /* the request body has been consumed */
     const char *user_id;            /* the trader, on the session-authenticated surface */
     const char *session_secret;     /* the trader's session cookie value */
+    apr_table_t *values;            /* what the route's statement binds, by name */
+    pp_input_req_t in;              /* the route's input, once read */
 } pp_req_t;
 
 /* Our own message numbers (APLOGNO is reserved for httpd's modules). */

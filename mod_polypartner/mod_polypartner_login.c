@@ -4,6 +4,7 @@
  * and a link never arrives before its token exists. */
 #include "mod_polypartner_login.h"
 #include "mod_polypartner_db.h"
+#include "mod_polypartner_endpoint.h"
 #include "pp_email.h"
 #include "pp_mail.h"
 #include "pp_session.h"
@@ -79,25 +80,16 @@ int pp_login_handle_link(pp_req_t *rq)
 {
     apr_pool_t *p = rq->r->pool;
     const pp_mail_conf_t *mail;
-    const char *id, *body, *message, *redirect, *token, *hash, *args[7], *cols[4], *link, *text;
-    apr_size_t len;
+    const char *id, *message, *token, *hash, *cols[4], *link, *text;
     const char *undeliverable;
     pp_mail_msg_t msg;
     pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
-    int rc = OK, err, status, ttl = pp_config_login_ttl(rq->conf);
+    int rc = OK, status, ttl = pp_config_login_ttl(rq->conf);
 
-    if (!pp_users_parse_id(rq->route.param, &id)) {
-        return pp_http_send_error(rq, PP_ERR_USER_NOT_FOUND,
-                                  "no user with this user_id is registered by your tenant");
-    }
-    if (!pp_http_read_body(rq, &body, &len, &rc)) {
+    if (!pp_endpoint_prepare(rq, &rc)) {
         return rc;
     }
-    err = pp_users_parse_login_link(p, body, len, rq->tenant->redirect_allow, &redirect,
-                                    &message);
-    if (err >= 0) {
-        return pp_http_send_error(rq, (pp_error_t)err, message);
-    }
+    id = apr_table_get(rq->values, "user_id");
     mail = pp_config_mail(p, rq->conf);
     if (!mail || !rq->conf->public_url) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0503) "login links need PolyPartnerPublicURL, "
@@ -105,10 +97,11 @@ int pp_login_handle_link(pp_req_t *rq)
         return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED,
                                   "email dispatch is not configured on this server");
     }
-    if (!redirect) {
-        redirect = rq->tenant->default_redirect
-                   ? rq->tenant->default_redirect
-                   : apr_pstrcat(p, rq->conf->public_url, "/", NULL);
+    if (!apr_table_get(rq->values, "redirect_url")) {
+        apr_table_setn(rq->values, "redirect_url",
+                       rq->tenant->default_redirect
+                       ? rq->tenant->default_redirect
+                       : apr_pstrcat(p, rq->conf->public_url, "/", NULL));
     }
     if (!(token = pp_secret_new(p))) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0504) "no random bytes for a login token");
@@ -116,16 +109,8 @@ int pp_login_handle_link(pp_req_t *rq)
     }
     hash = pp_secret_hash_hex(p, token);
 
-    args[0] = rq->tenant->name;
-    args[1] = id;
-    args[2] = hash;
-    args[3] = redirect;
-    args[4] = apr_itoa(p, ttl);
-    args[5] = apr_itoa(p, pp_config_link_limit(rq->conf));
-    args[6] = apr_itoa(p, pp_config_link_window(rq->conf));
-    if (!pp_db_row(rq, "SELECT status, body, email, retry_after FROM api.pp_login_link_create("
-                   "%s, %s::bigint, decode(%s, 'hex'), %s, %s::integer, %s::integer, "
-                   "%s::integer)", 7, args, 4, cols, &rc)) {
+    apr_table_setn(rq->values, "token_hash", hash);
+    if (!pp_endpoint_call(rq, 4, cols, &rc)) {
         return rc;
     }
     status = pp_db_status(cols[0]);

@@ -1,5 +1,9 @@
-#include "mod_polypartner_signin.h"
+/* The sign-in pages a login link opens: GET /auth/login shows a
+ * confirmation (consuming nothing, so mail scanners that prefetch links
+ * burn no tokens); POST /auth/login consumes the token, starts the session
+ * and redirects to the link's redirect_url. */
 #include "mod_polypartner_db.h"
+#include "mod_polypartner_endpoint.h"
 #include "mod_polypartner_session.h"
 #include "pp_json.h"
 #include "pp_session.h"
@@ -75,19 +79,21 @@ static int pp_signin_invalid(pp_req_t *rq, const char *why)
     return pp_signin_page(rq, 410, "This sign-in link does not work", text, NULL);
 }
 
-static int pp_signin_show(pp_req_t *rq)
+int pp_signin_show(pp_req_t *rq)
 {
     apr_pool_t *p = rq->r->pool;
     const char *token = rq->r->args ? pp_form_get(p, rq->r->args, "token") : NULL;
-    const char *args[1], *cols[2], *email;
+    const char *cols[2], *email;
     int rc = OK;
 
+    if (!pp_endpoint_prepare(rq, &rc)) {
+        return rc;
+    }
     if (!pp_secret_is_wellformed(token)) {
         return pp_signin_invalid(rq, "This sign-in link is not valid");
     }
-    args[0] = pp_secret_hash_hex(p, token);
-    if (!pp_db_row(rq, "SELECT status, body FROM api.pp_login_token_peek(decode(%s, 'hex'))", 1,
-                   args, 2, cols, &rc)) {
+    apr_table_setn(rq->values, "token_hash", pp_secret_hash_hex(p, token));
+    if (!pp_endpoint_call(rq, 2, cols, &rc)) {
         return rc;
     }
     if (pp_db_status(cols[0]) != 200) {
@@ -103,15 +109,18 @@ static int pp_signin_show(pp_req_t *rq)
                     "\"><button type=\"submit\" autofocus>Sign in</button></form>\n", NULL));
 }
 
-static int pp_signin_redeem(pp_req_t *rq)
+int pp_signin_redeem(pp_req_t *rq)
 {
     request_rec *r = rq->r;
     apr_pool_t *p = r->pool;
     const char *ctype = apr_table_get(r->headers_in, "Content-Type");
-    const char *body, *token, *secret, *args[3], *cols[2], *redirect;
+    const char *body, *token, *secret, *cols[2], *redirect;
     apr_size_t len;
     int rc = OK, ttl = pp_config_session_ttl(rq->conf);
 
+    if (!pp_endpoint_prepare(rq, &rc)) {
+        return rc;
+    }
     if (!pp_session_origin_ok(rq)) {
         pp_rlog(rq, APLOG_INFO, 0, PP_LOGNO(0521) "sign-in POST from a foreign Origin refused");
         return pp_signin_page(rq, 403, "Sign-in refused",
@@ -132,11 +141,9 @@ static int pp_signin_redeem(pp_req_t *rq)
     if (!(secret = pp_secret_new(p))) {
         return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
     }
-    args[0] = pp_secret_hash_hex(p, token);
-    args[1] = pp_secret_hash_hex(p, secret);
-    args[2] = apr_itoa(p, ttl);
-    if (!pp_db_row(rq, "SELECT status, body FROM api.pp_login_token_redeem(decode(%s, 'hex'), "
-                   "decode(%s, 'hex'), %s::integer)", 3, args, 2, cols, &rc)) {
+    apr_table_setn(rq->values, "token_hash", pp_secret_hash_hex(p, token));
+    apr_table_setn(rq->values, "new_session_hash", pp_secret_hash_hex(p, secret));
+    if (!pp_endpoint_call(rq, 2, cols, &rc)) {
         return rc;
     }
     if (pp_db_status(cols[0]) != 200) {
@@ -153,16 +160,4 @@ static int pp_signin_redeem(pp_req_t *rq)
     return pp_signin_page(rq, 303, "Signed in", "You are signed in.",
                           apr_pstrcat(p, "<p><a href=\"", pp_html_escape(p, redirect),
                                       "\">Continue</a></p>\n", NULL));
-}
-
-int pp_signin_handle(pp_req_t *rq)
-{
-    switch (rq->route.id) {
-    case PP_ROUTE_SIGNIN_PAGE:
-        return pp_signin_show(rq);
-    case PP_ROUTE_SIGNIN_POST:
-        return pp_signin_redeem(rq);
-    default:
-        return pp_http_send_error(rq, PP_ERR_NOT_FOUND, "the requested resource does not exist");
-    }
 }

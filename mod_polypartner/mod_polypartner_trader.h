@@ -1,11 +1,12 @@
-/* The trader API (/v1/trader/...): the signed-in trader's profile, accounts,
- * orders and fills, through the same engine functions as the partner API. */
+/* The trader surface (/v1/trader/...): a session, never a key. */
 #ifndef MOD_POLYPARTNER_TRADER_H
 #define MOD_POLYPARTNER_TRADER_H
 
 #include "mod_polypartner_http.h"
 
-/* Authenticates the session, then runs the route. */
-int pp_trader_handle(pp_req_t *rq);
+/* Sets rq->tenant to the tenant of account_id when the signed-in trader
+ * owns it and returns 1; else answers 404 ACCOUNT_NOT_FOUND (or 503) and
+ * returns 0 with *rc. */
+int pp_trader_own_account(pp_req_t *rq, const char *account_id, int *rc);
 
 #endif

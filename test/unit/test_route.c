@@ -1,6 +1,10 @@
 #include "unit_suites.h"
 #include "pp_apikey.h"
+#include "pp_error.h"
 #include "pp_route.h"
+
+#include <apr_strings.h>
+#include <string.h>
 
 static const struct {
     const char *method, *path;
@@ -136,6 +140,110 @@ START_TEST(test_wrong_method)
 }
 END_TEST
 
+/* ---- the table itself: a row that could not be served fails here ---------- */
+
+static int name_in(const char *name, const char *const *list)
+{
+    for (; list && *list; list++) {
+        if (strcmp(name, *list) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The {names} of a pattern, NULL-terminated, in the pool. */
+static const char **pattern_params(const char *pattern)
+{
+    const char **names = apr_pcalloc(unit_pool, sizeof(*names) * (PP_ROUTE_MAX_PARAMS + 2));
+    int n = 0;
+    const char *open;
+
+    while ((open = strchr(pattern, '{')) != NULL) {
+        const char *close = strchr(open, '}');
+        ck_assert_ptr_nonnull(close);
+        ck_assert_int_lt(n, PP_ROUTE_MAX_PARAMS);
+        names[n++] = apr_pstrmemdup(unit_pool, open + 1, (apr_size_t)(close - open - 1));
+        pattern = close + 1;
+    }
+    return names;
+}
+
+START_TEST(test_rows_are_servable)
+{
+    apr_size_t n, i;
+    const pp_route_row_t *rows = pp_route_rows(&n);
+
+    ck_assert_int_eq(n, PP_ROUTE__COUNT - 1);
+    for (i = 0; i < n; i++) {
+        const pp_route_row_t *row = &rows[i];
+        const char **params = pattern_params(row->pattern), **names, *sql;
+        int k, nnames;
+
+        ck_assert_int_eq(row->id, (int)i + 1);
+        /* the prefix decides authentication before routing: they must agree */
+        ck_assert_msg(pp_route_surface(row->pattern) == row->surface,
+                      "%s is in the wrong surface", row->pattern);
+        ck_assert_msg(pp_route_is_api_path(row->pattern) || row->surface == PP_SURFACE_PAGES,
+                      "%s: httpd's refusals there would not be JSON", row->pattern);
+        ck_assert_msg(row->surface == PP_SURFACE_PARTNER || row->perm == 0,
+                      "%s: only keys carry permissions", row->pattern);
+        ck_assert_msg(row->surface != PP_SURFACE_PARTNER || row->perm != 0,
+                      "%s: a partner route needs a permission", row->pattern);
+        for (k = 0; params[k]; k++) {
+            const char *value, *message;
+            ck_assert_msg(pp_route_param(unit_pool, params[k], "1", &value, &message) !=
+                          PP_ERR_INTERNAL_ERROR, "%s: no rule for {%s}", row->pattern, params[k]);
+        }
+        sql = pp_route_sql(unit_pool, row->sql, &names, &nnames);
+        ck_assert_ptr_nonnull(strstr(sql, "SELECT "));
+        for (k = 0; k < nnames; k++) {
+            int paged = strncmp(names[k], "after_", 6) == 0;
+            ck_assert_msg(name_in(names[k], params) || name_in(names[k], row->input->names)
+                          || (name_in(names[k], pp_route_context_names)
+                              && (!paged || row->input->cursor_key)),
+                          "%s %s: :%s names no value", row->method, row->pattern, names[k]);
+        }
+        /* a paged input's cursor has its key and its refusal */
+        ck_assert_int_eq(row->input->cursor_key == NULL, row->input->cursor_refused == NULL);
+    }
+}
+END_TEST
+
+START_TEST(test_sql_binding)
+{
+    const char **names;
+    int n;
+    const char *sql = pp_route_sql(unit_pool, "SELECT f(:a::uuid, 'x%', :b_2, 1::int)", &names,
+                                   &n);
+
+    ck_assert_str_eq(sql, "SELECT f(%s::uuid, 'x%%', %s, 1::int)");
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(names[0], "a");
+    ck_assert_str_eq(names[1], "b_2");
+}
+END_TEST
+
+START_TEST(test_path_parameters)
+{
+    const char *value = NULL, *message = NULL;
+
+    ck_assert_int_eq(pp_route_param(unit_pool, "account_id",
+                                    "0A1B2C3D-0000-4000-8000-00000000000F", &value, &message), -1);
+    ck_assert_str_eq(value, "0a1b2c3d-0000-4000-8000-00000000000f");
+    ck_assert_int_eq(pp_route_param(unit_pool, "account_id", "42", &value, &message),
+                     PP_ERR_INVALID_ACCOUNT_ID);
+    ck_assert_int_eq(pp_route_param(unit_pool, "user_id", "042", &value, &message),
+                     PP_ERR_USER_NOT_FOUND);
+    ck_assert_int_eq(pp_route_param(unit_pool, "user_id", "42", &value, &message), -1);
+    ck_assert_str_eq(value, "42");
+    ck_assert_int_eq(pp_route_param(unit_pool, "order_id", "x", &value, &message),
+                     PP_ERR_ORDER_NOT_FOUND);
+    ck_assert_int_eq(pp_route_param(unit_pool, "wallet_id", "1", &value, &message),
+                     PP_ERR_INTERNAL_ERROR);
+}
+END_TEST
+
 Suite *unit_route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -147,6 +255,9 @@ Suite *unit_route_suite(void)
     tcase_add_test(tc, test_trader_routes);
     tcase_add_loop_test(tc, test_unknown_paths, 0, sizeof(unknown) / sizeof(unknown[0]));
     tcase_add_loop_test(tc, test_wrong_method, 0, sizeof(wrong_method) / sizeof(wrong_method[0]));
+    tcase_add_test(tc, test_rows_are_servable);
+    tcase_add_test(tc, test_sql_binding);
+    tcase_add_test(tc, test_path_parameters);
     suite_add_tcase(s, tc);
     return s;
 }
