@@ -3,6 +3,7 @@
 
 #include <apr_strings.h>
 
+/* clang-format off */
 static const struct {
     const char *code;
     int status;
@@ -53,6 +54,7 @@ static const struct {
     [PP_ERR_ORDER_NOT_OPEN]          = { "ORDER_NOT_OPEN", 409 },
     [PP_ERR_LOGIN_LINK_INVALID]      = { "LOGIN_LINK_INVALID", 410 },
 };
+/* clang-format on */
 
 pp_error_t pp_error_for_status(int status)
 {

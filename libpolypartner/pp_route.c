@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <string.h>
 
+/* clang-format off */
 /* "*" stands for one non-empty path segment: the route's parameter. */
 static const struct {
     const char *method;
@@ -36,6 +37,7 @@ static const struct {
     { "GET",   "/auth/login",                    PP_ROUTE_SIGNIN_PAGE,      0,                      0 },
     { "POST",  "/auth/login",                    PP_ROUTE_SIGNIN_POST,      0,                      0 },
 };
+/* clang-format on */
 
 #define PP_ROUTE_COUNT (sizeof(pp_routes) / sizeof(pp_routes[0]))
 
