@@ -3,6 +3,7 @@
 
 #include <apr_strings.h>
 
+/* clang-format off */
 static const struct {
     const char *code;
     int status;
@@ -11,6 +12,7 @@ static const struct {
 #include "pp_error_codes.def"
 #undef PP_ERROR_CODE
 };
+/* clang-format on */
 
 pp_error_t pp_error_for_status(int status)
 {

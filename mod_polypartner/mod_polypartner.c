@@ -150,6 +150,7 @@ static void pp_register_hooks(apr_pool_t *p)
     pp_errors_register_hooks(p);
 }
 
+/* clang-format off */
 AP_DECLARE_MODULE(polypartner) = {
     STANDARD20_MODULE_STUFF,
     NULL,                       /* per-directory config: none */
@@ -160,3 +161,4 @@ AP_DECLARE_MODULE(polypartner) = {
     pp_register_hooks,
     AP_MODULE_FLAG_ALWAYS_MERGE
 };
+/* clang-format on */

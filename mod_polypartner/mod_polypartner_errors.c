@@ -35,6 +35,7 @@ int pp_errors_is_api_path(const request_rec *r)
 static const char *pp_errors_message(int status)
 {
     switch (status) {
+    /* clang-format off */
     case HTTP_BAD_REQUEST:               return "the request is malformed";
     case HTTP_FORBIDDEN:                 return "access to this resource is forbidden";
     case HTTP_NOT_FOUND:                 return "the requested resource does not exist";
@@ -43,6 +44,7 @@ static const char *pp_errors_message(int status)
     case HTTP_REQUEST_ENTITY_TOO_LARGE:  return "request body is too large";
     case HTTP_REQUEST_URI_TOO_LARGE:     return "the request URI is too long";
     case HTTP_SERVICE_UNAVAILABLE:       return "the service is unavailable; retry shortly";
+    /* clang-format on */
     default:
         return status >= 500 ? "internal server error" : "the request cannot be served";
     }

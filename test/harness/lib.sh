@@ -24,7 +24,8 @@ PP_DEPS=(apache2 apache2-dev libaprutil1-dbd-pgsql libjson-c-dev libcurl4-openss
          postgresql-15 postgresql-client-15 curl ca-certificates
          python3 python3-websockets python3-aiosmtpd libwebsockets-dev
          libidn2-dev libunistring-dev
-         clang-14 libclang-rt-14-dev llvm-14 libasan8 libubsan1)  # fuzzing, sanitizer runs
+         clang-14 libclang-rt-14-dev llvm-14 libasan8 libubsan1  # fuzzing, sanitizer runs
+         clang-format-14)  # tools/check-format
 
 pp_log() { printf 'harness: %s\n' "$*" >&2; }
 pp_err() { printf 'harness: ERROR: %s\n' "$*" >&2; }

@@ -370,6 +370,8 @@ END_TEST
 
 /* Payloads carrying a valid signature that decode must still refuse. */
 #define A36 "\x24" ACCOUNT_A
+/* one case per line: clang-format would give each adjacent literal a line of its own */
+/* clang-format off */
 static const struct {
     const char *payload;
     apr_size_t len;
@@ -397,6 +399,7 @@ static const struct {
     P("v1" "\0" "\0\0\x01" "1" "\x01" "1", "account"),
 #undef P
 };
+/* clang-format on */
 
 START_TEST(test_signed_but_invalid_payloads)
 {
@@ -409,7 +412,9 @@ END_TEST
 
 START_TEST(test_signer_matches)
 {
+    /* clang-format off */
     static const char payload[] = "v1" A36 "\x04" "SELL" "\x01" "m" "\x01" "0" "\x01" "9";
+    /* clang-format on */
     const char *text = sign_payload(payload, sizeof(payload) - 1);
     pp_cursor_t out;
 
