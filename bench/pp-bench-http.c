@@ -31,11 +31,11 @@ static const char *headers[MAX_HEADERS];
 static int nheaders, total = 300, conc = 1, warmup = 20;
 static long expected = 200;
 
-static double *lat;             /* per request, ms */
-static int next_slot;           /* next measured request to run */
+static double *lat;   /* per request, ms */
+static int next_slot; /* next measured request to run */
 static int failed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_barrier_t warmed;   /* the threads and main: measuring starts */
+static pthread_barrier_t warmed; /* the threads and main: measuring starts */
 
 typedef struct {
     char *data;
@@ -157,7 +157,7 @@ static int cmp(const void *a, const void *b)
 /* nearest-rank percentile of the sorted array */
 static double pct(const double *v, int n, double p)
 {
-    int k = (int)ceil(p * n / 100.0 - 1e-9);   /* 99% of 300 is 297, not 298 */
+    int k = (int)ceil(p * n / 100.0 - 1e-9); /* 99% of 300 is 297, not 298 */
     return v[k < 1 ? 0 : k - 1];
 }
 
@@ -169,10 +169,18 @@ int main(int argc, char **argv)
 
     while ((opt = getopt(argc, argv, "n:c:w:X:H:d:e:l:")) != -1) {
         switch (opt) {
-        case 'n': total = atoi(optarg); break;
-        case 'c': conc = atoi(optarg); break;
-        case 'w': warmup = atoi(optarg); break;
-        case 'X': method = optarg; break;
+        case 'n':
+            total = atoi(optarg);
+            break;
+        case 'c':
+            conc = atoi(optarg);
+            break;
+        case 'w':
+            warmup = atoi(optarg);
+            break;
+        case 'X':
+            method = optarg;
+            break;
         case 'H':
             if (nheaders == MAX_HEADERS) {
                 fprintf(stderr, "pp-bench-http: too many -H\n");
@@ -180,12 +188,20 @@ int main(int argc, char **argv)
             }
             headers[nheaders++] = optarg;
             break;
-        case 'd': body = optarg; break;
-        case 'e': expected = atol(optarg); break;
-        case 'l': label = optarg; break;
+        case 'd':
+            body = optarg;
+            break;
+        case 'e':
+            expected = atol(optarg);
+            break;
+        case 'l':
+            label = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: %s [-n N] [-c C] [-w W] [-X METHOD] [-H HEADER]... [-d BODY] "
-                            "[-e STATUS] [-l LABEL] URL\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [-n N] [-c C] [-w W] [-X METHOD] [-H HEADER]... [-d BODY] "
+                    "[-e STATUS] [-l LABEL] URL\n",
+                    argv[0]);
             return 2;
         }
     }

@@ -126,8 +126,8 @@ char *pp_b64url_encode(apr_pool_t *p, const unsigned char *in, apr_size_t n)
     return out;
 }
 
-int pp_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n,
-                     unsigned char **out, apr_size_t *out_len)
+int pp_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n, unsigned char **out,
+                     apr_size_t *out_len)
 {
     unsigned char *buf;
     apr_size_t i, k = 0;
@@ -161,13 +161,14 @@ int pp_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n,
     return 1;
 }
 
-int pp_hmac_sha256(const unsigned char *key, apr_size_t key_len, const void *data,
-                   apr_size_t len, unsigned char out[PP_HMAC_SHA256_LEN])
+int pp_hmac_sha256(const unsigned char *key, apr_size_t key_len, const void *data, apr_size_t len,
+                   unsigned char out[PP_HMAC_SHA256_LEN])
 {
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     size_t mac_len = 0;
     if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data, len, out,
-                  PP_HMAC_SHA256_LEN, &mac_len) == NULL
+                  PP_HMAC_SHA256_LEN, &mac_len)
+            == NULL
         || mac_len != PP_HMAC_SHA256_LEN) {
         return 0;
     }

@@ -32,9 +32,9 @@ int pp_hex_decode(const char *s, apr_size_t n, unsigned char *out, apr_size_t *b
 int pp_pct_escape(const char *s, apr_size_t n, apr_size_t i);
 
 /* '+' decodes to a space (query strings and form bodies, not paths). */
-#define PP_PCT_PLUS_SPACE  0x1
+#define PP_PCT_PLUS_SPACE 0x1
 /* A NUL byte, literal or as %00, fails the decode. */
-#define PP_PCT_REFUSE_NUL  0x2
+#define PP_PCT_REFUSE_NUL 0x2
 
 /* Percent-decodes s[0..n) into a new NUL-terminated string in p; NULL for a
  * malformed escape, or for a NUL byte under PP_PCT_REFUSE_NUL. */
@@ -52,13 +52,13 @@ char *pp_b64url_encode(apr_pool_t *p, const unsigned char *in, apr_size_t n);
  * length that is not 1 mod 4, and zero spare bits in a final partial group,
  * so each byte string has exactly one encoding. 1 with *out (in p) and
  * *out_len on success, 0 on any violation. */
-int pp_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n,
-                     unsigned char **out, apr_size_t *out_len);
+int pp_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n, unsigned char **out,
+                     apr_size_t *out_len);
 
 /* ---- HMAC ------------------------------------------------------------------ */
 
 /* HMAC-SHA256(key, data) into out. 1 on success, 0 if OpenSSL failed. */
-int pp_hmac_sha256(const unsigned char *key, apr_size_t key_len, const void *data,
-                   apr_size_t len, unsigned char out[PP_HMAC_SHA256_LEN]);
+int pp_hmac_sha256(const unsigned char *key, apr_size_t key_len, const void *data, apr_size_t len,
+                   unsigned char out[PP_HMAC_SHA256_LEN]);
 
 #endif

@@ -26,8 +26,8 @@ int pp_decimal_is_plain(const char *s, int max_int_digits, int max_scale)
     return *s == '\0';
 }
 
-static void pp_decimal_split(const char *s, const char **ip, size_t *ilen,
-                             const char **fp, size_t *flen)
+static void pp_decimal_split(const char *s, const char **ip, size_t *ilen, const char **fp,
+                             size_t *flen)
 {
     const char *dot = strchr(s, '.');
 

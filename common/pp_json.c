@@ -14,9 +14,9 @@ typedef struct {
     apr_size_t pos;
     int depth;
     int max_depth;
-    const char *field;  /* the top-level member being scanned, for messages */
-    const char *what;   /* "request body" or "input", for messages */
-    int allow_nul;      /* accept \u0000 (callers check each string they use) */
+    const char *field; /* the top-level member being scanned, for messages */
+    const char *what;  /* "request body" or "input", for messages */
+    int allow_nul;     /* accept \u0000 (callers check each string they use) */
     const char *err;
 } pp_jscan_t;
 
@@ -29,8 +29,8 @@ static int pp_jscan_fail(pp_jscan_t *sc, const char *what)
             sc->err = apr_psprintf(sc->p, "field \"%s\": %s", sc->field, what);
         }
         else {
-            sc->err = apr_psprintf(sc->p, "%s is not valid JSON: %s at byte %"
-                                   APR_SIZE_T_FMT, sc->what, what, sc->pos);
+            sc->err = apr_psprintf(sc->p, "%s is not valid JSON: %s at byte %" APR_SIZE_T_FMT,
+                                   sc->what, what, sc->pos);
         }
     }
     return 0;
@@ -100,7 +100,9 @@ static apr_size_t pp_utf8_seq(const unsigned char *s, apr_size_t avail)
     if (c >= 0xF0 && c <= 0xF4) {
         unsigned char lo = (c == 0xF0) ? 0x90 : 0x80, hi = (c == 0xF4) ? 0x8F : 0xBF;
         return (avail >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80
-                && (s[3] & 0xC0) == 0x80) ? 4 : 0;
+                && (s[3] & 0xC0) == 0x80)
+                   ? 4
+                   : 0;
     }
     return 0;
 }
@@ -144,14 +146,26 @@ static int pp_jscan_string(pp_jscan_t *sc, const char **out, apr_size_t *out_len
             }
             e = sc->s[sc->pos++];
             switch (e) {
-            case '"': case '\\': case '/':
+            case '"':
+            case '\\':
+            case '/':
                 if (buf) buf[n++] = (char)e;
                 break;
-            case 'b': if (buf) buf[n++] = '\b'; break;
-            case 'f': if (buf) buf[n++] = '\f'; break;
-            case 'n': if (buf) buf[n++] = '\n'; break;
-            case 'r': if (buf) buf[n++] = '\r'; break;
-            case 't': if (buf) buf[n++] = '\t'; break;
+            case 'b':
+                if (buf) buf[n++] = '\b';
+                break;
+            case 'f':
+                if (buf) buf[n++] = '\f';
+                break;
+            case 'n':
+                if (buf) buf[n++] = '\n';
+                break;
+            case 'r':
+                if (buf) buf[n++] = '\r';
+                break;
+            case 't':
+                if (buf) buf[n++] = '\t';
+                break;
             case 'u': {
                 unsigned cp, lo;
                 if (!pp_jscan_hex4(sc, &cp)) return 0;
@@ -249,8 +263,7 @@ static int pp_jscan_number(pp_jscan_t *sc)
     if (integral) {
         /* json-c 0.16 clamps integers outside int64 without telling anyone */
         const char *limit = negative ? "9223372036854775808" : "9223372036854775807";
-        if (int_len > 19 || (int_len == 19
-                             && memcmp(sc->s + int_start, limit, 19) > 0)) {
+        if (int_len > 19 || (int_len == 19 && memcmp(sc->s + int_start, limit, 19) > 0)) {
             sc->pos = start;
             return pp_jscan_fail(sc, "integer out of the 64-bit range");
         }
@@ -271,8 +284,8 @@ static int pp_jscan_literal(pp_jscan_t *sc, const char *lit)
 static int pp_jscan_enter(pp_jscan_t *sc)
 {
     if (++sc->depth > sc->max_depth) {
-        return pp_jscan_fail(sc, apr_psprintf(sc->p, "nesting deeper than %d levels",
-                                              sc->max_depth));
+        return pp_jscan_fail(sc,
+                             apr_psprintf(sc->p, "nesting deeper than %d levels", sc->max_depth));
     }
     return 1;
 }
@@ -390,12 +403,18 @@ static int pp_jscan_value(pp_jscan_t *sc)
         return pp_jscan_fail(sc, "unexpected end of input");
     }
     switch (sc->s[sc->pos]) {
-    case '{': return pp_jscan_object(sc);
-    case '[': return pp_jscan_array(sc);
-    case '"': return pp_jscan_string(sc, NULL, NULL);
-    case 't': return pp_jscan_literal(sc, "true");
-    case 'f': return pp_jscan_literal(sc, "false");
-    case 'n': return pp_jscan_literal(sc, "null");
+    case '{':
+        return pp_jscan_object(sc);
+    case '[':
+        return pp_jscan_array(sc);
+    case '"':
+        return pp_jscan_string(sc, NULL, NULL);
+    case 't':
+        return pp_jscan_literal(sc, "true");
+    case 'f':
+        return pp_jscan_literal(sc, "false");
+    case 'n':
+        return pp_jscan_literal(sc, "null");
     default:
         if (sc->s[sc->pos] == '-' || pp_isdigit(sc->s[sc->pos])) {
             return pp_jscan_number(sc);
@@ -457,8 +476,7 @@ static apr_status_t pp_json_release(void *data)
     return APR_SUCCESS;
 }
 
-const char *pp_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len,
-                                 json_object **out)
+const char *pp_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len, json_object **out)
 {
     const char *err;
     json_tokener *tok;
@@ -482,8 +500,7 @@ const char *pp_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len,
     json_tokener_free(tok);
     if (jerr != json_tokener_success || !o) {
         json_object_put(o);
-        return apr_psprintf(p, "request body is not valid JSON: %s",
-                            json_tokener_error_desc(jerr));
+        return apr_psprintf(p, "request body is not valid JSON: %s", json_tokener_error_desc(jerr));
     }
     apr_pool_cleanup_register(p, o, pp_json_release, apr_pool_cleanup_null);
     if (!json_object_is_type(o, json_type_object)) {
@@ -502,15 +519,34 @@ const char *pp_json_quote(apr_pool_t *p, const char *s)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"':  out[n++] = '\\'; out[n++] = '"'; break;
-        case '\\': out[n++] = '\\'; out[n++] = '\\'; break;
-        case '\n': out[n++] = '\\'; out[n++] = 'n'; break;
-        case '\r': out[n++] = '\\'; out[n++] = 'r'; break;
-        case '\t': out[n++] = '\\'; out[n++] = 't'; break;
+        case '"':
+            out[n++] = '\\';
+            out[n++] = '"';
+            break;
+        case '\\':
+            out[n++] = '\\';
+            out[n++] = '\\';
+            break;
+        case '\n':
+            out[n++] = '\\';
+            out[n++] = 'n';
+            break;
+        case '\r':
+            out[n++] = '\\';
+            out[n++] = 'r';
+            break;
+        case '\t':
+            out[n++] = '\\';
+            out[n++] = 't';
+            break;
         default:
             if (c < 0x20 || c == 0x7F) {
-                out[n++] = '\\'; out[n++] = 'u'; out[n++] = '0'; out[n++] = '0';
-                pp_hex_byte(c, out + n); n += 2;
+                out[n++] = '\\';
+                out[n++] = 'u';
+                out[n++] = '0';
+                out[n++] = '0';
+                pp_hex_byte(c, out + n);
+                n += 2;
             }
             else {
                 out[n++] = (char)c;
@@ -549,20 +585,26 @@ apr_size_t pp_json_utf8_length(const char *s, apr_size_t len)
 static const char *pp_json_type_name(json_object *v)
 {
     switch (json_object_get_type(v)) {
-    case json_type_null:    return "null";
-    case json_type_boolean: return "a boolean";
+    case json_type_null:
+        return "null";
+    case json_type_boolean:
+        return "a boolean";
     case json_type_double:
-    case json_type_int:     return "a number";
-    case json_type_object:  return "an object";
-    case json_type_array:   return "an array";
-    case json_type_string:  return "a string";
+    case json_type_int:
+        return "a number";
+    case json_type_object:
+        return "an object";
+    case json_type_array:
+        return "an array";
+    case json_type_string:
+        return "a string";
     }
     return "unknown";
 }
 
-const char *pp_json_string_field(apr_pool_t *p, json_object *obj, const char *name,
-                                 int required, apr_size_t min_chars, apr_size_t max_chars,
-                                 const char **out, apr_size_t *out_len)
+const char *pp_json_string_field(apr_pool_t *p, json_object *obj, const char *name, int required,
+                                 apr_size_t min_chars, apr_size_t max_chars, const char **out,
+                                 apr_size_t *out_len)
 {
     json_object *v = NULL;
     const char *s;
@@ -574,15 +616,16 @@ const char *pp_json_string_field(apr_pool_t *p, json_object *obj, const char *na
         return required ? apr_psprintf(p, "field \"%s\" is required", name) : NULL;
     }
     if (!json_object_is_type(v, json_type_string)) {
-        return apr_psprintf(p, "field \"%s\" must be a string, not %s", name,
-                            pp_json_type_name(v));
+        return apr_psprintf(p, "field \"%s\" must be a string, not %s", name, pp_json_type_name(v));
     }
     s = json_object_get_string(v);
     len = (apr_size_t)json_object_get_string_len(v);
     chars = pp_json_utf8_length(s, len);
     if (chars < min_chars || chars > max_chars) {
-        return apr_psprintf(p, "field \"%s\" must be %" APR_SIZE_T_FMT "-%" APR_SIZE_T_FMT
-                            " characters long", name, min_chars, max_chars);
+        return apr_psprintf(p,
+                            "field \"%s\" must be %" APR_SIZE_T_FMT "-%" APR_SIZE_T_FMT
+                            " characters long",
+                            name, min_chars, max_chars);
     }
     *out = apr_pstrmemdup(p, s, len);
     if (out_len) *out_len = len;

@@ -24,8 +24,7 @@ const char *pp_json_check_value(apr_pool_t *p, const char *buf, apr_size_t len, 
 
 /* Checks and parses a request body that must be a JSON object. The tree is
  * released by a cleanup on p. Returns NULL or a client-facing message. */
-const char *pp_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len,
-                                 json_object **out);
+const char *pp_json_parse_object(apr_pool_t *p, const char *buf, apr_size_t len, json_object **out);
 
 /* A JSON string literal (quotes included) for s, allocated in p. */
 const char *pp_json_quote(apr_pool_t *p, const char *s);
@@ -38,9 +37,9 @@ apr_size_t pp_json_utf8_length(const char *s, apr_size_t len);
 
 /* Field readers for a parsed object. Each returns NULL on success or a
  * client-facing message naming the field. */
-const char *pp_json_string_field(apr_pool_t *p, json_object *obj, const char *name,
-                                 int required, apr_size_t min_chars, apr_size_t max_chars,
-                                 const char **out, apr_size_t *out_len);
+const char *pp_json_string_field(apr_pool_t *p, json_object *obj, const char *name, int required,
+                                 apr_size_t min_chars, apr_size_t max_chars, const char **out,
+                                 apr_size_t *out_len);
 /* An optional object member; absent or null leaves *out NULL. */
 const char *pp_json_object_field(apr_pool_t *p, json_object *obj, const char *name,
                                  json_object **out);

@@ -6,12 +6,7 @@
 #ifndef PP_LOG_H
 #define PP_LOG_H
 
-typedef enum {
-    PP_LOG_ERR = 0,
-    PP_LOG_WARN,
-    PP_LOG_INFO,
-    PP_LOG_DEBUG
-} pp_log_level_t;
+typedef enum { PP_LOG_ERR = 0, PP_LOG_WARN, PP_LOG_INFO, PP_LOG_DEBUG } pp_log_level_t;
 
 typedef void pp_log_cb(void *baton, pp_log_level_t level, const char *msg);
 
@@ -25,7 +20,6 @@ void pp_log_set(pp_log_cb *cb, void *baton, pp_log_level_t max_level);
 /* Non-zero when a message at this level would reach the callback. */
 int pp_log_enabled(pp_log_level_t level);
 
-void pp_log(pp_log_level_t level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void pp_log(pp_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

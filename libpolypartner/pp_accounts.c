@@ -9,7 +9,7 @@
 /* No length limit of their own on stage and starting_balance (the body cap
  * bounds them): a long value is then INVALID_STAGE, or a number out of
  * bounds, rather than a schema error. */
-#define PP_UNBOUNDED_CHARS ((apr_size_t)-1)
+#define PP_UNBOUNDED_CHARS      ((apr_size_t)-1)
 #define PP_BALANCE_PARSE_DIGITS (64 * 1024 * 1024)
 
 static const char *pp_accounts_object_text(apr_pool_t *p, json_object *o)
@@ -36,13 +36,17 @@ int pp_accounts_parse_creation(apr_pool_t *p, const char *body, apr_size_t len,
         *message = "field \"user_id\" must be an integer";
         return PP_ERR_VALIDATION_FAILED;
     }
-    out->user_id = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_object_get_int64(user_id));
-    if ((*message = pp_json_string_field(p, root, "external_id", 1, 1, 255,
-                                         &out->external_id, NULL)) != NULL
-        || (*message = pp_json_string_field(p, root, "stage", 1, 0, PP_UNBOUNDED_CHARS,
-                                            &out->stage, NULL)) != NULL
+    out->user_id = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                (apr_int64_t)json_object_get_int64(user_id));
+    if ((*message = pp_json_string_field(p, root, "external_id", 1, 1, 255, &out->external_id,
+                                         NULL))
+            != NULL
+        || (*message = pp_json_string_field(p, root, "stage", 1, 0, PP_UNBOUNDED_CHARS, &out->stage,
+                                            NULL))
+               != NULL
         || (*message = pp_json_string_field(p, root, "starting_balance", 1, 0, PP_UNBOUNDED_CHARS,
-                                            &out->starting_balance, NULL)) != NULL
+                                            &out->starting_balance, NULL))
+               != NULL
         || (*message = pp_json_object_field(p, root, "rules", &rules)) != NULL
         || (*message = pp_json_object_field(p, root, "metadata", &metadata)) != NULL) {
         return PP_ERR_VALIDATION_FAILED;
@@ -71,8 +75,8 @@ int pp_accounts_parse_creation(apr_pool_t *p, const char *body, apr_size_t len,
 int pp_accounts_parse_patch(apr_pool_t *p, const char *body, apr_size_t len,
                             pp_account_patch_t *out, const char **message)
 {
-    static const char *const immutable[] = { "stage", "starting_balance", "user_id",
-                                             "external_id", NULL };
+    static const char *const immutable[] = { "stage", "starting_balance", "user_id", "external_id",
+                                             NULL };
     static const char *const fields[] = { "rules", "metadata", NULL };
     const char *const *f;
     json_object *root, *rules, *metadata, *v;
@@ -83,8 +87,10 @@ int pp_accounts_parse_patch(apr_pool_t *p, const char *body, apr_size_t len,
     }
     for (f = immutable; *f; f++) {
         if (json_object_object_get_ex(root, *f, &v)) {
-            *message = apr_psprintf(p, "field \"%s\" cannot be changed; only rules and "
-                                    "metadata can", *f);
+            *message = apr_psprintf(p,
+                                    "field \"%s\" cannot be changed; only rules and "
+                                    "metadata can",
+                                    *f);
             return PP_ERR_VALIDATION_FAILED;
         }
     }

@@ -6,16 +6,16 @@
 #include "pp_tenant.h"
 
 typedef struct {
-    const char *user_id;            /* decimal text of a JSON integer */
+    const char *user_id; /* decimal text of a JSON integer */
     const char *external_id;
     const char *stage;
-    const char *starting_balance;   /* plain decimal, within the tenant's bounds */
-    const char *rules;              /* compact JSON object text; "{}" when absent */
+    const char *starting_balance; /* plain decimal, within the tenant's bounds */
+    const char *rules;            /* compact JSON object text; "{}" when absent */
     const char *metadata;
 } pp_account_creation_t;
 
 typedef struct {
-    const char *rules;              /* NULL: leave untouched */
+    const char *rules; /* NULL: leave untouched */
     const char *metadata;
 } pp_account_patch_t;
 

@@ -34,18 +34,20 @@ const char *pp_apikey_parse_hash_spec(apr_pool_t *p, const char *spec,
     apr_size_t bad;
 
     if (strncmp(spec, "sha256:", 7) != 0) {
-        return apr_psprintf(p, "malformed key hash '%s': expected sha256:<64 hex digits> "
+        return apr_psprintf(p,
+                            "malformed key hash '%s': expected sha256:<64 hex digits> "
                             "(keys are never configured in clear text; see polypartner-keygen)",
                             spec);
     }
     hex = spec + 7;
     if (strlen(hex) != 2 * PP_SHA256_LEN) {
-        return apr_psprintf(p, "malformed key hash '%s': expected 64 hex digits after "
-                            "'sha256:', found %d", spec, (int)strlen(hex));
+        return apr_psprintf(p,
+                            "malformed key hash '%s': expected 64 hex digits after "
+                            "'sha256:', found %d",
+                            spec, (int)strlen(hex));
     }
     if (!pp_hex_decode(hex, 2 * PP_SHA256_LEN, out, &bad)) {
-        return apr_psprintf(p, "malformed key hash '%s': '%c' is not a hex digit", spec,
-                            hex[bad]);
+        return apr_psprintf(p, "malformed key hash '%s': '%c' is not a hex digit", spec, hex[bad]);
     }
     return NULL;
 }

@@ -14,7 +14,7 @@ int pp_config_number(const char *text, long min, long max, long *out)
             return 0;
         }
         if (n > max / 10 || n * 10 > max - d) {
-            return 0;   /* above max, found before n * 10 + d could overflow */
+            return 0; /* above max, found before n * 10 + d could overflow */
         }
         n = n * 10 + d;
     }

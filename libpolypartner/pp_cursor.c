@@ -104,8 +104,8 @@ const char *pp_cursor_encode(apr_pool_t *p, const unsigned char *key, apr_size_t
     unsigned char *payload, mac[PP_SHA256_LEN];
     int i;
 
-    if (key == NULL || key_len == 0 || c == NULL || c->account_id == NULL
-        || c->filled_at_us == NULL || c->order_id == NULL) {
+    if (key == NULL || key_len == 0 || c == NULL || c->account_id == NULL || c->filled_at_us == NULL
+        || c->order_id == NULL) {
         return NULL;
     }
     f[0] = c->account_id;

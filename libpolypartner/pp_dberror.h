@@ -6,9 +6,9 @@
 #define PP_DBERROR_H
 
 typedef enum {
-    PP_DBERROR_INTERNAL = 0,   /* a defect or an unmigrated schema: 500 */
-    PP_DBERROR_TIMEOUT,        /* statement or lock time budget exceeded: 503 */
-    PP_DBERROR_TRANSIENT       /* contention, overload, shutdown, connection: 503 */
+    PP_DBERROR_INTERNAL = 0, /* a defect or an unmigrated schema: 500 */
+    PP_DBERROR_TIMEOUT,      /* statement or lock time budget exceeded: 503 */
+    PP_DBERROR_TRANSIENT     /* contention, overload, shutdown, connection: 503 */
 } pp_dberror_t;
 
 /* The five-character SQLSTATE in a verbose libpq message, copied into

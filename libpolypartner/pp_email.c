@@ -10,14 +10,16 @@
 #include <unistr.h>
 
 /* RFC 5321 4.5.3.1: local part, DNS label and domain name (text form). */
-#define PP_EMAIL_MAX_LOCAL 64
-#define PP_EMAIL_MAX_LABEL 63
+#define PP_EMAIL_MAX_LOCAL  64
+#define PP_EMAIL_MAX_LABEL  63
 #define PP_EMAIL_MAX_DOMAIN 253
 
-#define MSG_CONTROL "email must not contain white space or control characters (an ASCII " \
-                    "space is allowed only inside a quoted local part)"
-#define MSG_COMMENT "email must not contain comments in parentheses: they are not part of " \
-                    "the address (send it without them)"
+#define MSG_CONTROL                                                       \
+    "email must not contain white space or control characters (an ASCII " \
+    "space is allowed only inside a quoted local part)"
+#define MSG_COMMENT                                                         \
+    "email must not contain comments in parentheses: they are not part of " \
+    "the address (send it without them)"
 
 static const uint8_t *u8(const char *s)
 {
@@ -42,8 +44,8 @@ char *pp_email_normalize(apr_pool_t *p, const char *raw)
         }
         start += len;
     }
-    while (end > start && (prev = u8_prev(&uc, end, start)) != NULL &&
-           uc_is_property_white_space(uc)) {
+    while (end > start && (prev = u8_prev(&uc, end, start)) != NULL
+           && uc_is_property_white_space(uc)) {
         end = prev;
     }
     if (start == end) {
@@ -53,7 +55,7 @@ char *pp_email_normalize(apr_pool_t *p, const char *raw)
      * every trader; the mapping is applied before NFC composes the result */
     lower = u8_tolower(start, (size_t)(end - start), NULL, UNINORM_NFC, NULL, &n);
     if (!lower) {
-        return NULL;   /* out of memory */
+        return NULL; /* out of memory */
     }
     out = apr_pstrmemdup(p, (const char *)lower, n);
     free(lower);
@@ -63,8 +65,8 @@ char *pp_email_normalize(apr_pool_t *p, const char *raw)
 /* RFC 5322 atext (RFC 5321 Atom). */
 static int is_atext(ucs4_t c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", (int)c) != NULL);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", (int)c) != NULL);
 }
 
 /* A non-ASCII character RFC 6531 allows where ASCII letters go, minus what is
@@ -189,9 +191,9 @@ static const char *check_domain(const char *d, char **ascii)
         if (!(b >= '0' && b <= '9')) {
             digits_only = 0;
         }
-        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-            b == '-' || b >= 0x80) {
-            continue;   /* non-ASCII labels are IDNA2008's business, below */
+        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '-'
+            || b >= 0x80) {
+            continue; /* non-ASCII labels are IDNA2008's business, below */
         }
         if (b == '(' || b == ')') {
             return MSG_COMMENT;

@@ -25,7 +25,6 @@ int pp_error_status(pp_error_t err);
 pp_error_t pp_error_for_status(int status);
 
 /* Serialises the envelope into p; message is escaped as needed. */
-const char *pp_error_body(apr_pool_t *p, pp_error_t err, const char *message,
-                          apr_size_t *len);
+const char *pp_error_body(apr_pool_t *p, pp_error_t err, const char *message, apr_size_t *len);
 
 #endif

@@ -11,7 +11,7 @@
 /* Position-independent (no pointers), so it can live in shared memory. */
 struct pp_gate_t {
     apr_uint64_t nslots;
-    volatile apr_uint64_t trouble[256];   /* per endpoint: last timeout, or 0 */
+    volatile apr_uint64_t trouble[256]; /* per endpoint: last timeout, or 0 */
     volatile apr_uint64_t slots[];
 };
 
@@ -80,7 +80,7 @@ int pp_gate_enter(pp_gate_t *gate, unsigned slot, unsigned endpoint, apr_time_t 
         }
     }
     v = ((apr_uint64_t)endpoint << PP_GATE_TIME_BITS) | ((apr_uint64_t)now & PP_GATE_TIME_MASK);
-    apr_atomic_set64(&gate->slots[slot], v);  /* endpoint > 0: never 0 (free) */
+    apr_atomic_set64(&gate->slots[slot], v); /* endpoint > 0: never 0 (free) */
     return 1;
 }
 

@@ -23,10 +23,10 @@ apr_size_t pp_gate_size(unsigned nslots);
 pp_gate_t *pp_gate_attach(void *mem, unsigned nslots);
 
 typedef struct {
-    unsigned limit;      /* 0: no bound */
-    apr_time_t slow;     /* an endpoint is stuck when its oldest call is older */
-    apr_time_t stale;    /* slots older than this are ignored */
-    apr_time_t memory;   /* how long a timeout keeps the bound strict */
+    unsigned limit;    /* 0: no bound */
+    apr_time_t slow;   /* an endpoint is stuck when its oldest call is older */
+    apr_time_t stale;  /* slots older than this are ignored */
+    apr_time_t memory; /* how long a timeout keeps the bound strict */
 } pp_gate_policy_t;
 
 /* Takes slot for endpoint (1..255) at now; returns 1, or 0 when refused

@@ -65,9 +65,8 @@ static int pp_input_parse_login_link(pp_input_req_t *in)
     return err;
 }
 
-const pp_input_t pp_input_login_link = {
-    1, (const char *const[]){ "redirect_url", NULL }, pp_input_parse_login_link, NULL, NULL
-};
+const pp_input_t pp_input_login_link = { 1, (const char *const[]){ "redirect_url", NULL },
+                                         pp_input_parse_login_link, NULL, NULL };
 
 static int pp_input_parse_account_creation(pp_input_req_t *in)
 {
@@ -85,11 +84,11 @@ static int pp_input_parse_account_creation(pp_input_req_t *in)
     return err;
 }
 
-const pp_input_t pp_input_account_creation = {
-    1, (const char *const[]){ "user_id", "external_id", "stage", "starting_balance", "rules",
-                              "metadata", NULL },
-    pp_input_parse_account_creation, NULL, NULL
-};
+const pp_input_t pp_input_account_creation = { 1,
+                                               (const char *const[]){ "user_id", "external_id",
+                                                                      "stage", "starting_balance",
+                                                                      "rules", "metadata", NULL },
+                                               pp_input_parse_account_creation, NULL, NULL };
 
 static int pp_input_parse_account_patch(pp_input_req_t *in)
 {
@@ -104,10 +103,8 @@ static int pp_input_parse_account_patch(pp_input_req_t *in)
     return err;
 }
 
-const pp_input_t pp_input_account_patch = {
-    1, (const char *const[]){ "rules", "metadata", NULL }, pp_input_parse_account_patch, NULL,
-    NULL
-};
+const pp_input_t pp_input_account_patch = { 1, (const char *const[]){ "rules", "metadata", NULL },
+                                            pp_input_parse_account_patch, NULL, NULL };
 
 static int pp_input_parse_order(pp_input_req_t *in)
 {
@@ -126,11 +123,11 @@ static int pp_input_parse_order(pp_input_req_t *in)
     return err;
 }
 
-const pp_input_t pp_input_order = {
-    1, (const char *const[]){ "token_id", "side", "type", "quantity", "limit_price",
-                              "worst_price", "client_order_id", NULL },
-    pp_input_parse_order, NULL, NULL
-};
+const pp_input_t pp_input_order = { 1,
+                                    (const char *const[]){ "token_id", "side", "type", "quantity",
+                                                           "limit_price", "worst_price",
+                                                           "client_order_id", NULL },
+                                    pp_input_parse_order, NULL, NULL };
 
 /* ---- query strings of the paged lists ------------------------------------------------------ */
 
@@ -153,9 +150,9 @@ static int pp_input_parse_trades_query(pp_input_req_t *in)
 /* "" : the trades feed signs with the cursor key itself (its cursors
  * predate the derived keys and stay valid) */
 const pp_input_t pp_input_trades_query = {
-    0, (const char *const[]){ "limit", "side", "market_id", NULL }, pp_input_parse_trades_query,
-    "", "cursor is not one this endpoint issued for this account and these filters; start "
-        "again without a cursor"
+    0, (const char *const[]){ "limit", "side", "market_id", NULL }, pp_input_parse_trades_query, "",
+    "cursor is not one this endpoint issued for this account and these filters; start "
+    "again without a cursor"
 };
 
 static int pp_input_parse_orders_query(pp_input_req_t *in)
@@ -175,8 +172,8 @@ static int pp_input_parse_orders_query(pp_input_req_t *in)
 }
 
 const pp_input_t pp_input_orders_query = {
-    0, (const char *const[]){ "limit", NULL }, pp_input_parse_orders_query,
-    "orders-list", "cursor is not one this endpoint issued for this account"
+    0, (const char *const[]){ "limit", NULL }, pp_input_parse_orders_query, "orders-list",
+    "cursor is not one this endpoint issued for this account"
 };
 
 /* A market-list cursor continues only the listing it came from: its scope
@@ -201,7 +198,6 @@ static int pp_input_parse_markets_query(pp_input_req_t *in)
 }
 
 const pp_input_t pp_input_markets_query = {
-    0, (const char *const[]){ "search", "market_id", "limit", NULL },
-    pp_input_parse_markets_query, "markets-list",
-    "cursor is not one this endpoint issued for these filters"
+    0, (const char *const[]){ "search", "market_id", "limit", NULL }, pp_input_parse_markets_query,
+    "markets-list", "cursor is not one this endpoint issued for these filters"
 };

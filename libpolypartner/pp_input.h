@@ -10,12 +10,12 @@
 
 typedef struct {
     apr_pool_t *pool;
-    const char *body;            /* inputs that read a body: NUL-terminated */
+    const char *body; /* inputs that read a body: NUL-terminated */
     apr_size_t body_len;
-    const char *query;           /* the raw query string, or NULL */
-    const pp_tenant_t *tenant;   /* the caller's tenant, or NULL (public, trader me) */
-    apr_table_t *values;         /* out: name -> value; an absent name binds SQL NULL */
-    const char *message;         /* out, on failure: for the client */
+    const char *query;         /* the raw query string, or NULL */
+    const pp_tenant_t *tenant; /* the caller's tenant, or NULL (public, trader me) */
+    apr_table_t *values;       /* out: name -> value; an absent name binds SQL NULL */
+    const char *message;       /* out, on failure: for the client */
     /* out, paged inputs: the cursor given (NULL: the first page), what it
      * must have been issued for (NULL scope: the path's account_id) */
     const char *cursor;
@@ -24,8 +24,8 @@ typedef struct {
 } pp_input_req_t;
 
 typedef struct {
-    int body;                    /* reads a JSON body */
-    const char *const *names;    /* the values parse may set, NULL-terminated */
+    int body;                 /* reads a JSON body */
+    const char *const *names; /* the values parse may set, NULL-terminated */
     /* -1 on success; else the error (a pp_error_t) with in->message */
     int (*parse)(pp_input_req_t *in);
     /* paged inputs: the label of the cursor's signing key ("" the server's

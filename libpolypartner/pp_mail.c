@@ -106,9 +106,18 @@ static int is_utf8(const char *str)
             s++;
             continue;
         }
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        }
+        else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        }
         else return 0;
         for (i = 1; i <= n; i++) {
             if ((s[i] & 0xC0) != 0x80) {
@@ -116,8 +125,8 @@ static int is_utf8(const char *str)
             }
             cp = (cp << 6) | (s[i] & 0x3F);
         }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF)) {
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
+            || (cp >= 0xD800 && cp <= 0xDFFF)) {
             return 0;
         }
         s += n + 1;
@@ -140,8 +149,8 @@ static int domain_ok(const char *d)
         return 0;
     }
     for (c = d; *c; c++) {
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '.' || *c == '-')) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+              || *c == '.' || *c == '-')) {
             return 0;
         }
     }
@@ -150,7 +159,10 @@ static int domain_ok(const char *d)
 
 static const char *trim(apr_pool_t *p, const char *s, apr_size_t n)
 {
-    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     return apr_pstrmemdup(p, s, n);
 }
@@ -252,8 +264,8 @@ static void add_qp(pp_sb_t *b, const char *s)
             continue;
         }
         at_eol = s[1] == '\0' || s[1] == '\n' || (s[1] == '\r' && s[2] == '\n');
-        if (((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_eol)) &&
-            !(col == 0 && (c == '.' || (c == 'F' && strncmp(s, "From ", 5) == 0)))) {
+        if (((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_eol))
+            && !(col == 0 && (c == '.' || (c == 'F' && strncmp(s, "From ", 5) == 0)))) {
             tok[0] = (char)c;
             tl = 1;
         }
@@ -285,12 +297,23 @@ static const char *html_escape(apr_pool_t *p, const char *s)
     sb_init(&b, p, strlen(s) + 32);
     for (; *s; s++) {
         switch (*s) {
-        case '&': sb_add(&b, "&amp;"); break;
-        case '<': sb_add(&b, "&lt;"); break;
-        case '>': sb_add(&b, "&gt;"); break;
-        case '"': sb_add(&b, "&quot;"); break;
-        case '\'': sb_add(&b, "&#39;"); break;
-        default: sb_addn(&b, s, 1);
+        case '&':
+            sb_add(&b, "&amp;");
+            break;
+        case '<':
+            sb_add(&b, "&lt;");
+            break;
+        case '>':
+            sb_add(&b, "&gt;");
+            break;
+        case '"':
+            sb_add(&b, "&quot;");
+            break;
+        case '\'':
+            sb_add(&b, "&#39;");
+            break;
+        default:
+            sb_addn(&b, s, 1);
         }
     }
     return b.s;
@@ -320,35 +343,43 @@ void pp_mail_login_link(apr_pool_t *p, const char *to, const char *link, int ttl
     out->to = to;
     out->subject = "Your sign-in link";
     out->text = apr_pstrcat(p,
-        "Hello,\n"
-        "\n"
-        "Use the link below to sign in to your trading account.\n",
-        expiry, "\n"
-        "\n",
-        link, "\n"
-        "\n",
-        ignore, "\n", NULL);
+                            "Hello,\n"
+                            "\n"
+                            "Use the link below to sign in to your trading account.\n",
+                            expiry,
+                            "\n"
+                            "\n",
+                            link,
+                            "\n"
+                            "\n",
+                            ignore, "\n", NULL);
     out->html = apr_pstrcat(p,
-        "<!DOCTYPE html>\n"
-        "<html lang=\"en\">\n"
-        "<head>\n"
-        "<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\"\n"
-        " content=\"width=device-width, initial-scale=1\">\n"
-        "<title>Your sign-in link</title>\n"
-        "</head>\n"
-        "<body style=\"font-family: sans-serif; line-height: 1.5;\n"
-        " color: #1a1a1a;\">\n"
-        "<p>Hello,</p>\n"
-        "<p>Use the button below to sign in to your trading account.\n",
-        expiry, "</p>\n"
-        "<p><a href=\"", html_escape(p, link), "\"\n"
-        " style=\"display: inline-block; padding: 10px 18px;\n"
-        " background: #1f5fd6; color: #ffffff; text-decoration: none;\n"
-        " border-radius: 4px;\">Sign in</a></p>\n"
-        "<p>", ignore, "</p>\n"
-        "</body>\n"
-        "</html>\n", NULL);
+                            "<!DOCTYPE html>\n"
+                            "<html lang=\"en\">\n"
+                            "<head>\n"
+                            "<meta charset=\"utf-8\">\n"
+                            "<meta name=\"viewport\"\n"
+                            " content=\"width=device-width, initial-scale=1\">\n"
+                            "<title>Your sign-in link</title>\n"
+                            "</head>\n"
+                            "<body style=\"font-family: sans-serif; line-height: 1.5;\n"
+                            " color: #1a1a1a;\">\n"
+                            "<p>Hello,</p>\n"
+                            "<p>Use the button below to sign in to your trading account.\n",
+                            expiry,
+                            "</p>\n"
+                            "<p><a href=\"",
+                            html_escape(p, link),
+                            "\"\n"
+                            " style=\"display: inline-block; padding: 10px 18px;\n"
+                            " background: #1f5fd6; color: #ffffff; text-decoration: none;\n"
+                            " border-radius: 4px;\">Sign in</a></p>\n"
+                            "<p>",
+                            ignore,
+                            "</p>\n"
+                            "</body>\n"
+                            "</html>\n",
+                            NULL);
 }
 
 /* ---- formatting ------------------------------------------------------------ */
@@ -363,9 +394,9 @@ static void add_part_headers(pp_sb_t *b, const char *type)
 const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail_msg_t *m,
                            const char *msgid_domain, apr_time_t now, const char **out)
 {
-    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     const char *name, *from_addr, *subject, *boundary = NULL, *id, *err;
     pp_email_parts_t to;
     apr_time_exp_t t;
@@ -410,9 +441,9 @@ const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail
 
     sb_init(&b, p, 2048 + 3 * (strlen(m->text) + (m->html ? strlen(m->html) : 0)));
     apr_time_exp_gmt(&t, now);
-    sb_add(&b, apr_psprintf(p, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-                            days[t.tm_wday], t.tm_mday, months[t.tm_mon], t.tm_year + 1900,
-                            t.tm_hour, t.tm_min, t.tm_sec));
+    sb_add(&b, apr_psprintf(p, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[t.tm_wday],
+                            t.tm_mday, months[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min,
+                            t.tm_sec));
 
     sb_add(&b, "From: ");
     if (name) {
@@ -456,8 +487,8 @@ const char *pp_mail_format(apr_pool_t *p, const pp_mail_conf_t *c, const pp_mail
             add_encoded_words(&b, subject);
         }
     }
-    sb_add(&b, apr_psprintf(p, "\r\nMessage-ID: <%" APR_TIME_T_FMT ".%s@%s>\r\n",
-                            apr_time_sec(now), id, msgid_domain));
+    sb_add(&b, apr_psprintf(p, "\r\nMessage-ID: <%" APR_TIME_T_FMT ".%s@%s>\r\n", apr_time_sec(now),
+                            id, msgid_domain));
     sb_add(&b, "MIME-Version: 1.0\r\n"
                /* RFC 3834: no vacation auto-replies to a login link */
                "Auto-Submitted: auto-generated\r\n");
@@ -528,23 +559,23 @@ static int url_ok(const char *url)
     else if (apr_cstr_casecmpn(url, "smtps://", 8) == 0) rest = url + 8;
     else return 0;
     end = rest + strcspn(rest, "/?#");
-    return end > rest && !memchr(rest, '@', (size_t)(end - rest)) && !has_ctl(url) &&
-           !strchr(url, ' ');
+    return end > rest && !memchr(rest, '@', (size_t)(end - rest)) && !has_ctl(url)
+           && !strchr(url, ' ');
 }
 
 /* What the relay said it supports in its last EHLO answer (after STARTTLS
  * the client says EHLO again and earlier answers no longer count). */
 typedef struct {
-    int in_ehlo;   /* the last command sent was EHLO */
-    int smtputf8;  /* that EHLO was answered with SMTPUTF8 (RFC 6531) */
+    int in_ehlo;  /* the last command sent was EHLO */
+    int smtputf8; /* that EHLO was answered with SMTPUTF8 (RFC 6531) */
 } pp_mail_caps_t;
 
 static int ehlo_keyword(const char *line, size_t n, const char *kw)
 {
     size_t k = strlen(kw);
-    return n >= 4 + k && strncmp(line, "250", 3) == 0 && (line[3] == '-' || line[3] == ' ') &&
-           apr_cstr_casecmpn(line + 4, kw, k) == 0 &&
-           (n == 4 + k || line[4 + k] == ' ' || line[4 + k] == '\r' || line[4 + k] == '\n');
+    return n >= 4 + k && strncmp(line, "250", 3) == 0 && (line[3] == '-' || line[3] == ' ')
+           && apr_cstr_casecmpn(line + 4, kw, k) == 0
+           && (n == 4 + k || line[4 + k] == ' ' || line[4 + k] == '\r' || line[4 + k] == '\n');
 }
 
 /* libcurl's protocol trace: commands out, response lines in. Only EHLO and
@@ -627,8 +658,9 @@ static const char *curl_failure(apr_pool_t *p, CURL *h, const pp_mail_conf_t *c,
                              : "no SMTP response code");
 }
 
-#define NO_SMTPUTF8 "mail: the relay does not offer SMTPUTF8 (RFC 6531), which the " \
-                    "recipient's non-ASCII local part needs: it cannot deliver to this address"
+#define NO_SMTPUTF8                                                  \
+    "mail: the relay does not offer SMTPUTF8 (RFC 6531), which the " \
+    "recipient's non-ASCII local part needs: it cannot deliver to this address"
 
 /* Connects, says EHLO (and STARTTLS, AUTH) and hangs up: does the relay
  * offer SMTPUTF8? libcurl would otherwise send a UTF-8 RCPT TO to a relay
@@ -659,7 +691,7 @@ const char *pp_mail_send(apr_pool_t *p, const pp_mail_conf_t *c, const char *to,
 {
     char errbuf[CURL_ERROR_SIZE];
     pp_mail_upload_t up;
-    pp_mail_caps_t caps = {0, 0};
+    pp_mail_caps_t caps = { 0, 0 };
     pp_email_parts_t rcpt_to;
     struct curl_slist *rcpt = NULL;
     const char *from, *err = NULL;

@@ -16,14 +16,14 @@
 #define PP_MAIL_TLS_REQUIRED 2 /* STARTTLS or fail */
 
 typedef struct {
-    const char *url;        /* smtp://host:port or smtps://host:port (relay) */
-    int starttls;           /* PP_MAIL_TLS_NONE | PP_MAIL_TLS_TRY | PP_MAIL_TLS_REQUIRED */
-    const char *username;   /* NULL: no AUTH */
+    const char *url;      /* smtp://host:port or smtps://host:port (relay) */
+    int starttls;         /* PP_MAIL_TLS_NONE | PP_MAIL_TLS_TRY | PP_MAIL_TLS_REQUIRED */
+    const char *username; /* NULL: no AUTH */
     const char *password;
-    const char *from;       /* "Name <addr>" or "addr" */
-    const char *ca_file;    /* NULL: system CAs */
-    int verify_peer;        /* default 1 */
-    long timeout_ms;        /* whole transaction; <= 0: 30 s */
+    const char *from;    /* "Name <addr>" or "addr" */
+    const char *ca_file; /* NULL: system CAs */
+    int verify_peer;     /* default 1 */
+    long timeout_ms;     /* whole transaction; <= 0: 30 s */
 } pp_mail_conf_t;
 
 typedef struct {

@@ -11,8 +11,7 @@
 /* Prices are probabilities: strictly between 0 and 1, at most 4 decimals. */
 static int pp_orders_price_ok(const char *s)
 {
-    return pp_decimal_is_plain(s, 1, 4) && pp_decimal_cmp(s, "0") > 0
-           && pp_decimal_cmp(s, "1") < 0;
+    return pp_decimal_is_plain(s, 1, 4) && pp_decimal_cmp(s, "0") > 0 && pp_decimal_cmp(s, "1") < 0;
 }
 
 static int pp_orders_digits(const char *s, apr_size_t max)
@@ -32,27 +31,30 @@ static int pp_orders_digits(const char *s, apr_size_t max)
 int pp_orders_parse(apr_pool_t *p, const char *body, apr_size_t len, pp_order_request_t *out,
                     const char **message)
 {
-    static const char *const fields[] = { "token_id", "side", "type", "quantity",
-                                          "limit_price", "worst_price", "client_order_id",
-                                          NULL };
+    static const char *const fields[] = { "token_id",        "side",        "type",
+                                          "quantity",        "limit_price", "worst_price",
+                                          "client_order_id", NULL };
     json_object *root;
     const char *side;
 
     memset(out, 0, sizeof(*out));
     if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
         || (*message = pp_json_only_fields(p, root, fields)) != NULL
-        || (*message = pp_json_string_field(p, root, "token_id", 1, 1, 78,
-                                            &out->token_id, NULL)) != NULL
+        || (*message = pp_json_string_field(p, root, "token_id", 1, 1, 78, &out->token_id, NULL))
+               != NULL
         || (*message = pp_json_string_field(p, root, "side", 1, 0, 16, &side, NULL)) != NULL
         || (*message = pp_json_string_field(p, root, "type", 1, 0, 16, &out->type, NULL)) != NULL
-        || (*message = pp_json_string_field(p, root, "quantity", 1, 0, 64,
-                                            &out->quantity, NULL)) != NULL
-        || (*message = pp_json_string_field(p, root, "limit_price", 0, 0, 64,
-                                            &out->limit_price, NULL)) != NULL
-        || (*message = pp_json_string_field(p, root, "worst_price", 0, 0, 64,
-                                            &out->worst_price, NULL)) != NULL
+        || (*message = pp_json_string_field(p, root, "quantity", 1, 0, 64, &out->quantity, NULL))
+               != NULL
+        || (*message = pp_json_string_field(p, root, "limit_price", 0, 0, 64, &out->limit_price,
+                                            NULL))
+               != NULL
+        || (*message = pp_json_string_field(p, root, "worst_price", 0, 0, 64, &out->worst_price,
+                                            NULL))
+               != NULL
         || (*message = pp_json_string_field(p, root, "client_order_id", 0, 1, 255,
-                                            &out->client_order_id, NULL)) != NULL) {
+                                            &out->client_order_id, NULL))
+               != NULL) {
         return PP_ERR_VALIDATION_FAILED;
     }
     if (!pp_orders_digits(out->token_id, 78)) {

@@ -5,13 +5,13 @@
 #include <apr_pools.h>
 
 typedef struct {
-    const char *token_id;         /* the outcome token, decimal digits */
-    const char *side;             /* "BUY" or "SELL" */
-    const char *type;             /* "market" or "limit" */
-    const char *quantity;         /* plain decimal > 0, at most 4 decimals */
-    const char *limit_price;      /* limit orders: plain decimal in (0, 1); else NULL */
-    const char *worst_price;      /* market orders, optional cap; else NULL */
-    const char *client_order_id;  /* optional idempotency key; else NULL */
+    const char *token_id;        /* the outcome token, decimal digits */
+    const char *side;            /* "BUY" or "SELL" */
+    const char *type;            /* "market" or "limit" */
+    const char *quantity;        /* plain decimal > 0, at most 4 decimals */
+    const char *limit_price;     /* limit orders: plain decimal in (0, 1); else NULL */
+    const char *worst_price;     /* market orders, optional cap; else NULL */
+    const char *client_order_id; /* optional idempotency key; else NULL */
 } pp_order_request_t;
 
 /* POST /v1/partner/accounts/{account_id}/orders body. Returns -1 and fills

@@ -39,9 +39,18 @@ static int pp_query_is_clean_utf8(const unsigned char *s, apr_size_t n)
             i++;
             continue;
         }
-        if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1fu; }
-        else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0fu; }
-        else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07u; }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1fu;
+        }
+        else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0fu;
+        }
+        else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07u;
+        }
         else return 0;
         if (n - i < len) {
             return 0;
@@ -76,7 +85,7 @@ static int pp_query_parse_limit(const char *s, int *out)
         }
         v = v * 10 + (*s - '0');
         if (v > PP_TRADES_LIMIT_MAX) {
-            return 0;   /* stop before any overflow */
+            return 0; /* stop before any overflow */
         }
     }
     if (v < 1) {
@@ -88,7 +97,7 @@ static int pp_query_parse_limit(const char *s, int *out)
 
 enum { PP_Q_LIMIT, PP_Q_CURSOR, PP_Q_SIDE, PP_Q_MARKET, PP_Q_SEARCH, PP_Q_COUNT };
 static const char *const pp_query_names[PP_Q_COUNT] = { "limit", "cursor", "side", "market_id",
-                                                         "search" };
+                                                        "search" };
 
 typedef struct {
     int limit;
@@ -116,13 +125,13 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
         const char *name, *value;
         int which;
 
-        if (len == 0) {                          /* "a=1&&b=2", a trailing '&' */
+        if (len == 0) { /* "a=1&&b=2", a trailing '&' */
             s = end + 1;
             continue;
         }
         eq = memchr(s, '=', len);
-        if ((name = pp_pct_decode(p, s, eq ? (apr_size_t)(eq - s) : len,
-                                  PP_QUERY_PCT_FLAGS)) == NULL) {
+        if ((name = pp_pct_decode(p, s, eq ? (apr_size_t)(eq - s) : len, PP_QUERY_PCT_FLAGS))
+            == NULL) {
             return "malformed percent-encoding in a query parameter name";
         }
         for (which = 0; which < PP_Q_COUNT; which++) {
@@ -139,8 +148,10 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
             }
             value = pp_pct_decode(p, eq + 1, len - (apr_size_t)(eq + 1 - s), PP_QUERY_PCT_FLAGS);
             if (value == NULL) {
-                return apr_psprintf(p, "query parameter \"%s\" has malformed percent-encoding "
-                                    "or a NUL byte", name);
+                return apr_psprintf(p,
+                                    "query parameter \"%s\" has malformed percent-encoding "
+                                    "or a NUL byte",
+                                    name);
             }
             switch (which) {
             case PP_Q_LIMIT:
@@ -198,8 +209,10 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
 const char *pp_query_parse_trades(apr_pool_t *p, const char *args, pp_trades_query_t *out)
 {
     pp_query_all_t all;
-    const char *err = pp_query_parse(p, args, (1u << PP_Q_LIMIT) | (1u << PP_Q_CURSOR)
-                                     | (1u << PP_Q_SIDE) | (1u << PP_Q_MARKET), &all);
+    const char *err = pp_query_parse(p, args,
+                                     (1u << PP_Q_LIMIT) | (1u << PP_Q_CURSOR) | (1u << PP_Q_SIDE)
+                                         | (1u << PP_Q_MARKET),
+                                     &all);
     out->limit = all.limit;
     out->side = all.side;
     out->market_id = all.market_id;
@@ -210,8 +223,10 @@ const char *pp_query_parse_trades(apr_pool_t *p, const char *args, pp_trades_que
 const char *pp_query_parse_markets(apr_pool_t *p, const char *args, pp_markets_query_t *out)
 {
     pp_query_all_t all;
-    const char *err = pp_query_parse(p, args, (1u << PP_Q_LIMIT) | (1u << PP_Q_CURSOR)
-                                     | (1u << PP_Q_MARKET) | (1u << PP_Q_SEARCH), &all);
+    const char *err = pp_query_parse(p, args,
+                                     (1u << PP_Q_LIMIT) | (1u << PP_Q_CURSOR) | (1u << PP_Q_MARKET)
+                                         | (1u << PP_Q_SEARCH),
+                                     &all);
     out->limit = all.limit;
     out->search = all.search;
     out->market_id = all.market_id;

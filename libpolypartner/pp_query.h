@@ -10,10 +10,10 @@
 #define PP_QUERY_SEARCH_MAX     200
 
 typedef struct {
-    int limit;                 /* 1..500, default 100 */
-    const char *side;          /* "BUY"/"SELL" uppercased, or "" */
-    const char *market_id;     /* "" if absent */
-    const char *cursor;        /* NULL if absent (or given empty: "cursor=") */
+    int limit;             /* 1..500, default 100 */
+    const char *side;      /* "BUY"/"SELL" uppercased, or "" */
+    const char *market_id; /* "" if absent */
+    const char *cursor;    /* NULL if absent (or given empty: "cursor=") */
 } pp_trades_query_t;
 
 /* GET /v1/partner/accounts/{account_id}/trades: args is r->args, the raw
@@ -28,10 +28,10 @@ typedef struct {
 const char *pp_query_parse_trades(apr_pool_t *p, const char *args, pp_trades_query_t *out);
 
 typedef struct {
-    int limit;                 /* 1..500, default 100 */
-    const char *search;        /* "" if absent; else 1-200 bytes of clean UTF-8 */
-    const char *market_id;     /* "" if absent */
-    const char *cursor;        /* NULL if absent */
+    int limit;             /* 1..500, default 100 */
+    const char *search;    /* "" if absent; else 1-200 bytes of clean UTF-8 */
+    const char *market_id; /* "" if absent */
+    const char *cursor;    /* NULL if absent */
 } pp_markets_query_t;
 
 /* GET /v1/markets: limit, cursor, market_id and search, by the same rules. */

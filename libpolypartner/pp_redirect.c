@@ -4,7 +4,7 @@
 #include <apr_strings.h>
 #include <string.h>
 
-#define PP_HOST_MAX_LEN 253
+#define PP_HOST_MAX_LEN  253
 #define PP_LABEL_MAX_LEN 63
 
 static int pp_is_alpha(char c)
@@ -86,7 +86,7 @@ static int pp_ipv6_parse(const char *s, apr_size_t n, unsigned char out[16])
             curtok = i + 1;
             if (!saw_digit) {
                 if (colonp >= 0) {
-                    return 0;   /* a second "::" */
+                    return 0; /* a second "::" */
                 }
                 colonp = (int)tp;
                 continue;
@@ -118,7 +118,7 @@ static int pp_ipv6_parse(const char *s, apr_size_t n, unsigned char out[16])
     if (colonp >= 0) {
         apr_size_t moved = tp - (apr_size_t)colonp;
         if (tp == 16) {
-            return 0;   /* "::" must stand for at least one group */
+            return 0; /* "::" must stand for at least one group */
         }
         memmove(tmp + 16 - moved, tmp + colonp, moved);
         memset(tmp + colonp, 0, 16 - moved - (apr_size_t)colonp);
@@ -178,8 +178,7 @@ static const char *pp_ipv6_format(apr_pool_t *p, const unsigned char a[16])
 
 int pp_url_host_is_loopback(const char *host)
 {
-    static const unsigned char v6_loopback[16] = { 0, 0, 0, 0, 0, 0, 0, 0,
-                                                   0, 0, 0, 0, 0, 0, 0, 1 };
+    static const unsigned char v6_loopback[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
     unsigned char a[16];
     apr_size_t n;
 
@@ -335,8 +334,8 @@ static const char *pp_tail_check(apr_pool_t *p, const char *s, apr_size_t n, con
             i += 2;
         }
         else if (!pp_is_pchar(s[i]) && s[i] != '/' && s[i] != '?') {
-            return apr_psprintf(p, "the %s contains '%c', which must be percent-encoded",
-                                what, s[i]);
+            return apr_psprintf(p, "the %s contains '%c', which must be percent-encoded", what,
+                                s[i]);
         }
     }
     return NULL;
@@ -355,7 +354,7 @@ static int pp_is_dot_segment(const char *seg, apr_size_t n)
 
 static const char *pp_path_check(apr_pool_t *p, const char *s, apr_size_t n)
 {
-    apr_size_t i, seg = 1;   /* s[0] is '/' */
+    apr_size_t i, seg = 1; /* s[0] is '/' */
 
     for (i = 1; i <= n; i++) {
         if (i == n || s[i] == '/') {
@@ -376,7 +375,8 @@ static const char *pp_path_check(apr_pool_t *p, const char *s, apr_size_t n)
             /* decoded, these change how the path splits into segments, or
              * decode again (%25) into one of them */
             if (c == '/' || c == '\\' || c == '.' || c == '%' || c < 0x20 || c == 0x7f) {
-                return apr_psprintf(p, "percent-encoded '/', '\\', '.', '%%' and control "
+                return apr_psprintf(p,
+                                    "percent-encoded '/', '\\', '.', '%%' and control "
                                     "characters are not allowed in the path (found %%%c%c)",
                                     s[i + 1], s[i + 2]);
             }
@@ -420,9 +420,12 @@ const char *pp_url_parse(apr_pool_t *p, const char *text, pp_url_t *out)
     }
 
     /* scheme ":" "//" */
-    for (i = 0; i < n && (pp_is_alpha(text[i]) || (i > 0 && (pp_is_digit(text[i])
-                                                || text[i] == '+' || text[i] == '-'
-                                                || text[i] == '.'))); i++) {
+    for (i = 0;
+         i < n
+         && (pp_is_alpha(text[i])
+             || (i > 0
+                 && (pp_is_digit(text[i]) || text[i] == '+' || text[i] == '-' || text[i] == '.')));
+         i++) {
     }
     if (i == 0 || i == n || text[i] != ':') {
         return "the URL must be absolute, starting with https://";
@@ -509,8 +512,8 @@ const char *pp_redirect_check(apr_pool_t *p, const apr_array_header_t *allow, co
         if (pp_url_parse(p, entry, &e) != NULL || e.query || e.fragment) {
             continue;
         }
-        if (strcmp(u.scheme, e.scheme) == 0 && strcmp(u.host, e.host) == 0
-            && u.port == e.port && pp_path_within(e.path, u.path)) {
+        if (strcmp(u.scheme, e.scheme) == 0 && strcmp(u.host, e.host) == 0 && u.port == e.port
+            && pp_path_within(e.path, u.path)) {
             return NULL;
         }
     }

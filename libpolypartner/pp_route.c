@@ -11,8 +11,10 @@
 #define PP_PERM_NONE 0
 
 static const pp_route_row_t pp_routes[] = {
-#define PP_ROUTE(id, method, pattern, surface, perm, input, handler, sql) \
-    { PP_ROUTE_##id, method, pattern, PP_SURFACE_##surface, PP_PERM_##perm, &pp_input_##input, sql },
+#define PP_ROUTE(id, method, pattern, surface, perm, input, handler, sql)                            \
+    {                                                                                                \
+        PP_ROUTE_##id, method, pattern, PP_SURFACE_##surface, PP_PERM_##perm, &pp_input_##input, sql \
+    },
 #include "pp_routes.def"
 #undef PP_ROUTE
 };
@@ -117,8 +119,8 @@ pp_surface_t pp_route_surface(const char *path)
 
 int pp_route_is_api_path(const char *path)
 {
-    if (strncmp(path, "/v1/partner/", 12) == 0 || strcmp(path, "/v1/partner") == 0 ||
-        strncmp(path, "/v1/trader/", 11) == 0 || strcmp(path, "/v1/trader") == 0) {
+    if (strncmp(path, "/v1/partner/", 12) == 0 || strcmp(path, "/v1/partner") == 0
+        || strncmp(path, "/v1/trader/", 11) == 0 || strcmp(path, "/v1/trader") == 0) {
         return 1;
     }
     /* /v1/markets itself, below it, or followed by an escape httpd refused */
@@ -168,13 +170,20 @@ int pp_route_param(apr_pool_t *p, const char *name, const char *raw, const char 
 }
 
 const char *const pp_route_context_names[] = {
-    "tenant",           /* the caller's tenant (trader surface: the account's) */
-    "user",             /* the signed-in trader */
-    "fee_rate",         /* the tenant's */
-    "max_price_age", "cancel_batch", "login_ttl", "link_limit", "link_window", "session_ttl",
-    "after_1", "after_2",          /* a paged list's cursor position */
-    "session_hash",     /* the trader's session */
-    "token_hash", "new_session_hash",   /* derived by the login-link and sign-in handlers */
+    "tenant",   /* the caller's tenant (trader surface: the account's) */
+    "user",     /* the signed-in trader */
+    "fee_rate", /* the tenant's */
+    "max_price_age",
+    "cancel_batch",
+    "login_ttl",
+    "link_limit",
+    "link_window",
+    "session_ttl",
+    "after_1",
+    "after_2",      /* a paged list's cursor position */
+    "session_hash", /* the trader's session */
+    "token_hash",
+    "new_session_hash", /* derived by the login-link and sign-in handlers */
     NULL
 };
 
@@ -186,13 +195,13 @@ static int pp_route_is_name_char(char c)
 const char *pp_route_sql(apr_pool_t *p, const char *sql, const char ***names, int *n)
 {
     apr_size_t len = strlen(sql), k = 0;
-    char *out = apr_palloc(p, 2 * len + 1);   /* "%%" or "%s" never outgrow ":x" or "%" */
+    char *out = apr_palloc(p, 2 * len + 1); /* "%%" or "%s" never outgrow ":x" or "%" */
     const char **list = apr_palloc(p, sizeof(*list) * (len / 2 + 1));
     const char *s = sql;
 
     *n = 0;
     while (*s) {
-        if (s[0] == ':' && s[1] == ':') {            /* a cast */
+        if (s[0] == ':' && s[1] == ':') { /* a cast */
             out[k++] = *s++;
             out[k++] = *s++;
         }

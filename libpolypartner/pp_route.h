@@ -30,7 +30,7 @@ typedef struct {
     const char *method;
     const char *pattern;
     pp_surface_t surface;
-    unsigned perm;               /* the permission bit the route requires; 0: none */
+    unsigned perm; /* the permission bit the route requires; 0: none */
     const pp_input_t *input;
     const char *sql;
 } pp_route_row_t;
@@ -39,21 +39,21 @@ typedef struct {
 
 typedef enum {
     PP_ROUTE_MATCHED = 0,
-    PP_ROUTE_NOT_FOUND,          /* no route has this path */
-    PP_ROUTE_METHOD_NOT_ALLOWED  /* the path exists; see allow */
+    PP_ROUTE_NOT_FOUND,         /* no route has this path */
+    PP_ROUTE_METHOD_NOT_ALLOWED /* the path exists; see allow */
 } pp_route_status_t;
 
 typedef struct {
     pp_route_status_t status;
     pp_route_id_t id;
     const pp_route_row_t *row;
-    const char *name;            /* e.g. "POST /v1/partner/users", for logs */
-    const char *param;           /* the first {parameter}'s raw value, else NULL */
-    const char *param2;          /* the second, else NULL */
+    const char *name;   /* e.g. "POST /v1/partner/users", for logs */
+    const char *param;  /* the first {parameter}'s raw value, else NULL */
+    const char *param2; /* the second, else NULL */
     const char *param_names[PP_ROUTE_MAX_PARAMS];
-    unsigned perm;               /* the permission bit the route requires; 0: public */
-    int has_body;                /* the route takes a JSON request body */
-    const char *allow;           /* for 405: "GET, PATCH" */
+    unsigned perm;     /* the permission bit the route requires; 0: public */
+    int has_body;      /* the route takes a JSON request body */
+    const char *allow; /* for 405: "GET, PATCH" */
 } pp_route_t;
 
 /* HEAD is matched as GET. */

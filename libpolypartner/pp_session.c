@@ -134,12 +134,28 @@ const char *pp_html_escape(apr_pool_t *p, const char *s)
     out = o = apr_palloc(p, n + 1);
     for (c = s; *c; c++) {
         switch (*c) {
-        case '&': memcpy(o, "&amp;", 5); o += 5; break;
-        case '<': memcpy(o, "&lt;", 4); o += 4; break;
-        case '>': memcpy(o, "&gt;", 4); o += 4; break;
-        case '"': memcpy(o, "&quot;", 6); o += 6; break;
-        case '\'': memcpy(o, "&#x27;", 6); o += 6; break;
-        default: *o++ = *c;
+        case '&':
+            memcpy(o, "&amp;", 5);
+            o += 5;
+            break;
+        case '<':
+            memcpy(o, "&lt;", 4);
+            o += 4;
+            break;
+        case '>':
+            memcpy(o, "&gt;", 4);
+            o += 4;
+            break;
+        case '"':
+            memcpy(o, "&quot;", 6);
+            o += 6;
+            break;
+        case '\'':
+            memcpy(o, "&#x27;", 6);
+            o += 6;
+            break;
+        default:
+            *o++ = *c;
         }
     }
     *o = '\0';

@@ -10,8 +10,8 @@
 
 #include "pp_token.h"
 
-#define PP_SECRET_BYTES 32
-#define PP_SECRET_CHARS 43          /* unpadded base64url of 32 bytes */
+#define PP_SECRET_BYTES   32
+#define PP_SECRET_CHARS   43 /* unpadded base64url of 32 bytes */
 #define PP_SESSION_COOKIE "pp_session"
 
 /* A new secret, or NULL when the random generator failed. */

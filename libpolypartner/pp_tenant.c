@@ -49,8 +49,10 @@ const char *pp_tenants_add(pp_tenants_t *reg, const char *name, pp_tenant_t **ou
 
     *out = NULL;
     if (!pp_tenant_name_ok(name)) {
-        return apr_psprintf(reg->pool, "invalid tenant name '%s': use 1-64 characters "
-                            "from a-z, 0-9, '-' and '_'", name);
+        return apr_psprintf(reg->pool,
+                            "invalid tenant name '%s': use 1-64 characters "
+                            "from a-z, 0-9, '-' and '_'",
+                            name);
     }
     if (pp_tenants_find(reg, name)) {
         return apr_psprintf(reg->pool, "tenant '%s' is declared twice", name);
@@ -67,8 +69,8 @@ const char *pp_tenants_add(pp_tenants_t *reg, const char *name, pp_tenant_t **ou
     return NULL;
 }
 
-const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *hash_spec,
-                              int nperms, const char *const *perm_names)
+const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *hash_spec, int nperms,
+                              const char *const *perm_names)
 {
     pp_tenant_key_t *key = apr_pcalloc(reg->pool, sizeof(*key));
     const char *err;
@@ -84,16 +86,20 @@ const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *has
     for (i = 0; i < nperms; i++) {
         unsigned bit = pp_apikey_perm_bit(perm_names[i]);
         if (!bit) {
-            return apr_psprintf(reg->pool, "unknown permission '%s' (known: users:write, "
-                                "accounts:read, accounts:write, orders:write)", perm_names[i]);
+            return apr_psprintf(reg->pool,
+                                "unknown permission '%s' (known: users:write, "
+                                "accounts:read, accounts:write, orders:write)",
+                                perm_names[i]);
         }
         key->perms |= bit;
     }
     for (i = 0; i < reg->keys->nelts; i++) {
         const pp_tenant_key_t *other = APR_ARRAY_IDX(reg->keys, i, pp_tenant_key_t *);
         if (memcmp(other->digest, key->digest, PP_SHA256_LEN) == 0) {
-            return apr_psprintf(reg->pool, "duplicate key %s: it is already configured "
-                                "for tenant '%s'", hash_spec, other->tenant->name);
+            return apr_psprintf(reg->pool,
+                                "duplicate key %s: it is already configured "
+                                "for tenant '%s'",
+                                hash_spec, other->tenant->name);
         }
     }
     key->tenant = t;
@@ -103,20 +109,25 @@ const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *has
     return NULL;
 }
 
-const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
-                                 const char *max)
+const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min, const char *max)
 {
     if (!pp_decimal_is_plain(min, PP_BALANCE_INT_DIGITS, PP_BALANCE_SCALE)) {
-        return apr_psprintf(p, "invalid minimum balance '%s': expected a plain decimal "
-                            "with at most 2 decimal places", min);
+        return apr_psprintf(p,
+                            "invalid minimum balance '%s': expected a plain decimal "
+                            "with at most 2 decimal places",
+                            min);
     }
     if (!pp_decimal_is_plain(max, PP_BALANCE_INT_DIGITS, PP_BALANCE_SCALE)) {
-        return apr_psprintf(p, "invalid maximum balance '%s': expected a plain decimal "
-                            "with at most 2 decimal places", max);
+        return apr_psprintf(p,
+                            "invalid maximum balance '%s': expected a plain decimal "
+                            "with at most 2 decimal places",
+                            max);
     }
     if (pp_decimal_cmp(min, max) > 0) {
-        return apr_psprintf(p, "balance bounds out of order: minimum %s is greater than "
-                            "maximum %s", min, max);
+        return apr_psprintf(p,
+                            "balance bounds out of order: minimum %s is greater than "
+                            "maximum %s",
+                            min, max);
     }
     t->min_balance = apr_pstrdup(p, min);
     t->max_balance = apr_pstrdup(p, max);
@@ -126,8 +137,10 @@ const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
 const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *rate)
 {
     if (!pp_decimal_is_plain(rate, 1, 6) || pp_decimal_cmp(rate, "1") >= 0) {
-        return apr_psprintf(p, "invalid fee rate '%s': expected a fraction of the notional "
-                            "from 0 to below 1 with at most 6 decimal places, e.g. 0.002", rate);
+        return apr_psprintf(p,
+                            "invalid fee rate '%s': expected a fraction of the notional "
+                            "from 0 to below 1 with at most 6 decimal places, e.g. 0.002",
+                            rate);
     }
     t->fee_rate = apr_pstrdup(p, rate);
     return NULL;
@@ -144,15 +157,16 @@ const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *ur
         return apr_psprintf(p, "invalid redirect URL '%s': %s", url, err);
     }
     if (u.query || u.fragment) {
-        return apr_psprintf(p, "invalid redirect URL '%s': an allowlist entry has no query "
-                            "or fragment (it allows any on the URLs it matches)", url);
+        return apr_psprintf(p,
+                            "invalid redirect URL '%s': an allowlist entry has no query "
+                            "or fragment (it allows any on the URLs it matches)",
+                            url);
     }
     APR_ARRAY_PUSH(t->redirect_allow, const char *) = apr_pstrdup(p, url);
     return NULL;
 }
 
-const pp_tenant_key_t *pp_tenants_find_key(const pp_tenants_t *reg, const char *key,
-                                           apr_size_t len)
+const pp_tenant_key_t *pp_tenants_find_key(const pp_tenants_t *reg, const char *key, apr_size_t len)
 {
     unsigned char digest[PP_SHA256_LEN];
     const pp_tenant_key_t *found = NULL;

@@ -12,16 +12,16 @@
 #define PP_TENANT_DEFAULT_MAX_BALANCE "1000000.00"
 /* Balances are NUMERIC(14,2) in PostgreSQL. */
 #define PP_BALANCE_INT_DIGITS 12
-#define PP_BALANCE_SCALE 2
+#define PP_BALANCE_SCALE      2
 
 typedef struct pp_tenant {
     const char *name;
     int enabled;
-    apr_array_header_t *redirect_allow;   /* const char *, absolute URLs */
-    const char *min_balance;              /* plain decimals, min <= max */
+    apr_array_header_t *redirect_allow; /* const char *, absolute URLs */
+    const char *min_balance;            /* plain decimals, min <= max */
     const char *max_balance;
-    const char *fee_rate;                 /* plain decimal in [0, 1), default "0" */
-    const char *default_redirect;         /* login links without redirect_url; NULL: the
+    const char *fee_rate;         /* plain decimal in [0, 1), default "0" */
+    const char *default_redirect; /* login links without redirect_url; NULL: the
                                            * server's PolyPartnerPublicURL + "/" */
     int key_count;
 } pp_tenant_t;
@@ -30,23 +30,22 @@ typedef struct {
     unsigned char digest[PP_SHA256_LEN];
     unsigned perms;
     pp_tenant_t *tenant;
-    const char *fingerprint;              /* first 12 hex digits, for logs */
+    const char *fingerprint; /* first 12 hex digits, for logs */
 } pp_tenant_key_t;
 
 typedef struct {
     apr_pool_t *pool;
-    apr_array_header_t *tenants;          /* pp_tenant_t * */
-    apr_array_header_t *keys;             /* pp_tenant_key_t * */
+    apr_array_header_t *tenants; /* pp_tenant_t * */
+    apr_array_header_t *keys;    /* pp_tenant_key_t * */
 } pp_tenants_t;
 
 pp_tenants_t *pp_tenants_make(apr_pool_t *p);
 
 /* Each returns NULL or a message describing what is wrong with the input. */
 const char *pp_tenants_add(pp_tenants_t *reg, const char *name, pp_tenant_t **out);
-const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *hash_spec,
-                              int nperms, const char *const *perm_names);
-const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
-                                 const char *max);
+const char *pp_tenant_add_key(pp_tenants_t *reg, pp_tenant_t *t, const char *hash_spec, int nperms,
+                              const char *const *perm_names);
+const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min, const char *max);
 const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
 const char *pp_tenant_set_default_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
 const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *rate);

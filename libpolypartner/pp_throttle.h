@@ -7,8 +7,8 @@
 #include <apr_time.h>
 
 typedef struct {
-    volatile apr_uint32_t next;        /* seconds: the earliest next event */
-    volatile apr_uint32_t suppressed;  /* events refused since the last one */
+    volatile apr_uint32_t next;       /* seconds: the earliest next event */
+    volatile apr_uint32_t suppressed; /* events refused since the last one */
 } pp_throttle_t;
 
 /* 1 when an event may happen at now (then *suppressed, if not NULL, gets

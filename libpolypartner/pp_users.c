@@ -16,10 +16,10 @@ int pp_users_parse_registration(apr_pool_t *p, const char *body, apr_size_t len,
     /* unknown top-level fields are ignored, as by the reference service
      * (only PATCH forbids them), so clients written against it work */
     if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
-        || (*message = pp_json_string_field(p, root, "external_id", 1, 1, 255,
-                                            &out->external_id, NULL)) != NULL
-        || (*message = pp_json_string_field(p, root, "email", 1, 3, 320,
-                                            &raw_email, NULL)) != NULL
+        || (*message = pp_json_string_field(p, root, "external_id", 1, 1, 255, &out->external_id,
+                                            NULL))
+               != NULL
+        || (*message = pp_json_string_field(p, root, "email", 1, 3, 320, &raw_email, NULL)) != NULL
         || (*message = pp_json_object_field(p, root, "metadata", &metadata)) != NULL) {
         return PP_ERR_VALIDATION_FAILED;
     }
@@ -46,8 +46,9 @@ int pp_users_parse_login_link(apr_pool_t *p, const char *body, apr_size_t len,
         return PP_ERR_VALIDATION_FAILED;
     }
     if ((*message = pp_json_parse_object(p, body, len, &root)) != NULL
-        || (*message = pp_json_string_field(p, root, "redirect_url", 0, 1, 2048,
-                                            redirect_url, NULL)) != NULL) {
+        || (*message = pp_json_string_field(p, root, "redirect_url", 0, 1, 2048, redirect_url,
+                                            NULL))
+               != NULL) {
         return PP_ERR_VALIDATION_FAILED;
     }
     if (*redirect_url && (*message = pp_redirect_check(p, allow, *redirect_url)) != NULL) {

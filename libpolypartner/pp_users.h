@@ -8,8 +8,8 @@
 
 typedef struct {
     const char *external_id;
-    const char *email;          /* normalised */
-    const char *metadata;       /* compact JSON object text; "{}" when absent */
+    const char *email;    /* normalised */
+    const char *metadata; /* compact JSON object text; "{}" when absent */
 } pp_user_registration_t;
 
 /* Validates a POST /v1/partner/users body. On failure returns the error and

@@ -25,13 +25,14 @@ static void pp_log_to_httpd(void *baton, pp_log_level_t level, const char *msg)
     ap_log_error(APLOG_MARK, levels[level], 0, baton, "%s", msg);
 }
 
-static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                          server_rec *s)
+static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     const pp_server_conf_t *conf = pp_config_get(s);
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
 
-    pp_log_set(pp_log_to_httpd, s, PP_LOG_DEBUG);   /* httpd's LogLevel filters */
+    pp_log_set(pp_log_to_httpd, s, PP_LOG_DEBUG); /* httpd's LogLevel filters */
     pp_config_ensure_cursor_keys(pconf, s);
     for (server_rec *vs = s; vs; vs = vs->next) {
         const char *err = pp_config_check_db(ptemp, pp_config_get(vs));
@@ -41,15 +42,16 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         }
     }
     if (!pp_db_init(pconf, s)) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0301)
-                     "mod_polypartner needs mod_dbd: enable it (a2enmod dbd) or add "
-                     "LoadModule dbd_module modules/mod_dbd.so");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     PP_LOGNO(0301) "mod_polypartner needs mod_dbd: enable it (a2enmod dbd) or add "
+                                    "LoadModule dbd_module modules/mod_dbd.so");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (conf->tenants->tenants->nelts == 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PP_LOGNO(0302)
-                     "no <PolyPartnerTenant> is configured: every API request will be "
-                     "answered 401");
+        ap_log_error(
+            APLOG_MARK, APLOG_WARNING, 0, s,
+            PP_LOGNO(0302) "no <PolyPartnerTenant> is configured: every API request will be "
+                           "answered 401");
     }
     return OK;
 }
@@ -58,8 +60,7 @@ typedef int (*pp_handler_fn)(pp_req_t *rq);
 
 /* pp_routes.def's handler column, by route id */
 static const pp_handler_fn pp_handlers[PP_ROUTE__COUNT] = {
-#define PP_ROUTE(id, method, pattern, surface, perm, input, handler, sql) \
-    [PP_ROUTE_##id] = handler,
+#define PP_ROUTE(id, method, pattern, surface, perm, input, handler, sql) [PP_ROUTE_##id] = handler,
 #include "pp_routes.def"
 #undef PP_ROUTE
 };
@@ -85,15 +86,16 @@ static int pp_handler(request_rec *r)
         return pp_http_send_error(&rq, PP_ERR_NOT_FOUND, "the requested resource does not exist");
     case PP_ROUTE_METHOD_NOT_ALLOWED:
         apr_table_setn(r->headers_out, "Allow", rq.route.allow);
-        return pp_http_send_error(&rq, PP_ERR_METHOD_NOT_ALLOWED, apr_psprintf(
-            r->pool, "%s is not allowed here; allowed: %s", r->method, rq.route.allow));
+        return pp_http_send_error(&rq, PP_ERR_METHOD_NOT_ALLOWED,
+                                  apr_psprintf(r->pool, "%s is not allowed here; allowed: %s",
+                                               r->method, rq.route.allow));
     case PP_ROUTE_MATCHED:
         break;
     }
     if (surface == PP_SURFACE_PARTNER && rq.route.perm && !(rq.key->perms & rq.route.perm)) {
-        return pp_http_send_error(&rq, PP_ERR_INSUFFICIENT_PERMISSION, apr_psprintf(
-            r->pool, "this API key lacks the %s permission",
-            pp_apikey_perm_names(r->pool, rq.route.perm)));
+        return pp_http_send_error(&rq, PP_ERR_INSUFFICIENT_PERMISSION,
+                                  apr_psprintf(r->pool, "this API key lacks the %s permission",
+                                               pp_apikey_perm_names(r->pool, rq.route.perm)));
     }
     return pp_handlers[rq.route.id](&rq);
 }

@@ -97,8 +97,11 @@ int pp_config_retry_after(const pp_server_conf_t *conf)
     return conf->retry_after != -1 ? conf->retry_after : PP_DEFAULT_RETRY_AFTER;
 }
 
-#define PP_CONFIG_GETTER(name, field, dflt) \
-    int name(const pp_server_conf_t *conf) { return conf->field != -1 ? conf->field : (dflt); }
+#define PP_CONFIG_GETTER(name, field, dflt)              \
+    int name(const pp_server_conf_t *conf)               \
+    {                                                    \
+        return conf->field != -1 ? conf->field : (dflt); \
+    }
 PP_CONFIG_GETTER(pp_config_db_read_ms, db_read_ms, PP_DEFAULT_DB_READ_MS)
 PP_CONFIG_GETTER(pp_config_db_write_ms, db_write_ms, PP_DEFAULT_DB_WRITE_MS)
 PP_CONFIG_GETTER(pp_config_db_lock_ms, db_lock_ms, PP_DEFAULT_DB_LOCK_MS)
@@ -119,7 +122,8 @@ const char *pp_config_check_db(apr_pool_t *p, const pp_server_conf_t *conf)
     int read = pp_config_db_read_ms(conf), write = pp_config_db_write_ms(conf);
 
     if (lock >= read || lock >= write) {
-        return apr_psprintf(p, "PolyPartnerDBLockTimeout (%d ms) must be shorter than "
+        return apr_psprintf(p,
+                            "PolyPartnerDBLockTimeout (%d ms) must be shorter than "
                             "PolyPartnerDBReadTimeout (%d ms) and PolyPartnerDBWriteTimeout "
                             "(%d ms): a lock wait must never be a request's whole budget",
                             lock, read, write);
@@ -187,7 +191,8 @@ void pp_config_ensure_cursor_keys(apr_pool_t *pconf, server_rec *s)
                 ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "PP0303: no random cursor key");
                 continue;
             }
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "PP0304: PolyPartnerCursorSecret "
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "PP0304: PolyPartnerCursorSecret "
                          "is not set: using a random key, so trade-feed cursors stop working "
                          "after a restart and between servers behind one load balancer");
         }
@@ -200,7 +205,7 @@ const unsigned char *pp_config_derived_key(apr_pool_t *p, const pp_server_conf_t
 {
     unsigned char *key = apr_palloc(p, PP_SHA256_LEN);
     const char *material = apr_pstrcat(p, purpose, ":",
-        pp_hex_encode(p, conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
+                                       pp_hex_encode(p, conf->cursor_key, PP_CURSOR_KEY_LEN), NULL);
     pp_token_sha256(material, strlen(material), key);
     return key;
 }
@@ -271,8 +276,7 @@ static const char *pp_cmd_tenant_enabled(cmd_parms *cmd, void *dconf, int on)
     return err;
 }
 
-static const char *pp_cmd_tenant_key(cmd_parms *cmd, void *dconf, int argc,
-                                     char *const argv[])
+static const char *pp_cmd_tenant_key(cmd_parms *cmd, void *dconf, int argc, char *const argv[])
 {
     pp_tenant_t *t;
     const char *err = pp_config_section(cmd, &t);
@@ -428,8 +432,7 @@ static const char *pp_cmd_db_reconnect_wait(cmd_parms *cmd, void *dconf, const c
     return pp_config_ms(cmd, arg, 0, 60000, &conf->db_reconnect_wait_ms);
 }
 
-static const char *pp_config_seconds(cmd_parms *cmd, const char *arg, long min, long max,
-                                     int *out)
+static const char *pp_config_seconds(cmd_parms *cmd, const char *arg, long min, long max, int *out)
 {
     return pp_config_whole(cmd, arg, min, max, "seconds", out);
 }
@@ -450,8 +453,10 @@ static const char *pp_cmd_public_url(cmd_parms *cmd, void *dconf, const char *ar
         err = "https is required (http only for a loopback host in development)";
     }
     if (err) {
-        return apr_psprintf(cmd->pool, "PolyPartnerPublicURL '%s': %s (the address traders "
-                            "open, e.g. https://trade.example.com)", arg, err);
+        return apr_psprintf(cmd->pool,
+                            "PolyPartnerPublicURL '%s': %s (the address traders "
+                            "open, e.g. https://trade.example.com)",
+                            arg, err);
     }
     url = apr_pstrdup(cmd->pool, arg);
     n = strlen(url);
@@ -463,9 +468,10 @@ static const char *pp_cmd_public_url(cmd_parms *cmd, void *dconf, const char *ar
     conf->public_origin = apr_psprintf(cmd->pool, "%s://%s%s%s%s", u.scheme,
                                        strchr(u.host, ':') ? "[" : "", u.host,
                                        strchr(u.host, ':') ? "]" : "",
-                                       (u.port == 443 && conf->public_url_secure) ||
-                                       (u.port == 80 && !conf->public_url_secure) ? ""
-                                       : apr_psprintf(cmd->pool, ":%d", u.port));
+                                       (u.port == 443 && conf->public_url_secure)
+                                               || (u.port == 80 && !conf->public_url_secure)
+                                           ? ""
+                                           : apr_psprintf(cmd->pool, ":%d", u.port));
     return NULL;
 }
 
@@ -473,8 +479,8 @@ static const char *pp_cmd_mail_relay(cmd_parms *cmd, void *dconf, const char *ar
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
     (void)dconf;
-    if ((strncmp(arg, "smtp://", 7) != 0 && strncmp(arg, "smtps://", 8) != 0) ||
-        strchr(arg + 7, '@')) {
+    if ((strncmp(arg, "smtp://", 7) != 0 && strncmp(arg, "smtps://", 8) != 0)
+        || strchr(arg + 7, '@')) {
         return "PolyPartnerMailRelay must be smtp://host[:port] or smtps://host[:port] "
                "(credentials go in PolyPartnerMailAuth)";
     }
@@ -511,8 +517,10 @@ static const char *pp_cmd_mail_from(cmd_parms *cmd, void *dconf, const char *arg
     pp_server_conf_t *conf = pp_config_of(cmd);
     (void)dconf;
     if (!pp_mail_address(cmd->temp_pool, arg)) {
-        return apr_psprintf(cmd->pool, "PolyPartnerMailFrom '%s' is not an address (use "
-                            "addr@example.com or \"Name <addr@example.com>\")", arg);
+        return apr_psprintf(cmd->pool,
+                            "PolyPartnerMailFrom '%s' is not an address (use "
+                            "addr@example.com or \"Name <addr@example.com>\")",
+                            arg);
     }
     conf->mail.from = arg;
     return NULL;
@@ -617,7 +625,8 @@ const command_rec pp_config_cmds[] = {
     AP_INIT_TAKE1("PolyPartnerCancelBatchSize", pp_cmd_cancel_batch, NULL, RSRC_CONF,
                   "open orders one close or reset call cancels at most (default 500)"),
     AP_INIT_TAKE1("PolyPartnerTenantDefaultRedirect", pp_cmd_tenant_default_redirect, NULL,
-                  RSRC_CONF, "where a login link lands without a redirect_url (default: "
+                  RSRC_CONF,
+                  "where a login link lands without a redirect_url (default: "
                   "PolyPartnerPublicURL/)"),
     AP_INIT_TAKE1("PolyPartnerPublicURL", pp_cmd_public_url, NULL, RSRC_CONF,
                   "the address traders open (login links, the trader page)"),

@@ -8,29 +8,29 @@
 #include "pp_mail.h"
 #include "pp_tenant.h"
 
-#define PP_DEFAULT_MAX_BODY      (1024 * 1024)
-#define PP_DEFAULT_RETRY_AFTER   1
-#define PP_DEFAULT_CANCEL_BATCH  500
-#define PP_DEFAULT_MAX_PRICE_AGE 60
-#define PP_CURSOR_KEY_LEN        32
-#define PP_DEFAULT_LOGIN_TTL     900
-#define PP_DEFAULT_LINK_LIMIT    5
-#define PP_DEFAULT_LINK_WINDOW   3600
-#define PP_DEFAULT_SESSION_TTL   43200
-#define PP_DEFAULT_MAIL_TIMEOUT  10
-#define PP_DEFAULT_DB_READ_MS    2000
-#define PP_DEFAULT_DB_WRITE_MS   5000
-#define PP_DEFAULT_DB_LOCK_MS    1000
+#define PP_DEFAULT_MAX_BODY             (1024 * 1024)
+#define PP_DEFAULT_RETRY_AFTER          1
+#define PP_DEFAULT_CANCEL_BATCH         500
+#define PP_DEFAULT_MAX_PRICE_AGE        60
+#define PP_CURSOR_KEY_LEN               32
+#define PP_DEFAULT_LOGIN_TTL            900
+#define PP_DEFAULT_LINK_LIMIT           5
+#define PP_DEFAULT_LINK_WINDOW          3600
+#define PP_DEFAULT_SESSION_TTL          43200
+#define PP_DEFAULT_MAIL_TIMEOUT         10
+#define PP_DEFAULT_DB_READ_MS           2000
+#define PP_DEFAULT_DB_WRITE_MS          5000
+#define PP_DEFAULT_DB_LOCK_MS           1000
 #define PP_DEFAULT_DB_RECONNECT_WAIT_MS 3000
 
 typedef struct {
-    pp_tenants_t *tenants;     /* shared by the main server and every vhost */
-    pp_tenant_t *section;      /* tenant whose section is being read, or NULL */
-    apr_off_t max_body;        /* -1: unset */
-    int retry_after;           /* -1: unset */
-    int cancel_batch;          /* -1: unset */
-    int max_price_age;         /* -1: unset; 0: quotes never go stale */
-    const unsigned char *cursor_key;  /* HMAC key of pagination cursors, or NULL */
+    pp_tenants_t *tenants;           /* shared by the main server and every vhost */
+    pp_tenant_t *section;            /* tenant whose section is being read, or NULL */
+    apr_off_t max_body;              /* -1: unset */
+    int retry_after;                 /* -1: unset */
+    int cancel_batch;                /* -1: unset */
+    int max_price_age;               /* -1: unset; 0: quotes never go stale */
+    const unsigned char *cursor_key; /* HMAC key of pagination cursors, or NULL */
     /* login links and sessions */
     const char *public_url;    /* PolyPartnerPublicURL without a trailing '/', or NULL */
     int public_url_secure;     /* not plain http on a loopback host: cookies get Secure */
@@ -41,10 +41,10 @@ typedef struct {
     int link_window;
     int session_ttl;
     /* database time budgets and the bound on requests waiting on it */
-    int db_read_ms;            /* each -1: unset */
+    int db_read_ms; /* each -1: unset */
     int db_write_ms;
     int db_lock_ms;
-    int db_queue_limit;        /* -1: unset (a quarter of MaxRequestWorkers); 0: none */
+    int db_queue_limit; /* -1: unset (a quarter of MaxRequestWorkers); 0: none */
     int db_slow_ms;
     int db_reconnect_wait_ms;
 } pp_server_conf_t;

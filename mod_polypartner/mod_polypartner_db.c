@@ -39,8 +39,8 @@ typedef struct {
 
 static pp_db_shared_t pp_db_local = { 0, 0, 0, PP_DB_PROBE_MIN_MS, { 0, 0 }, { 0, 0 }, { 0, 0 } };
 static pp_db_shared_t *pp_db_shared = &pp_db_local;
-static pp_gate_t *pp_db_gate;          /* NULL: no bound */
-static int pp_db_default_queue_limit;  /* a quarter of MaxRequestWorkers */
+static pp_gate_t *pp_db_gate;         /* NULL: no bound */
+static int pp_db_default_queue_limit; /* a quarter of MaxRequestWorkers */
 
 /* What this connection has been told: per backend, since a reconnect
  * (PQreset) starts a fresh server session. */
@@ -67,7 +67,7 @@ int pp_db_init(apr_pool_t *pconf, server_rec *s)
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &max_daemons);
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &per_child);
-    workers = max_daemons * (per_child > 0 ? per_child : 1);   /* MaxRequestWorkers */
+    workers = max_daemons * (per_child > 0 ? per_child : 1); /* MaxRequestWorkers */
     pp_db_default_queue_limit = workers / 4 > 2 ? workers / 4 : 2;
     pp_db_gate = NULL;
     pp_db_shared = &pp_db_local;
@@ -79,9 +79,11 @@ int pp_db_init(apr_pool_t *pconf, server_rec *s)
     /* anonymous: inherited by every child forked from this generation */
     rv = apr_shm_create(&shm, size, NULL, pconf);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PP_LOGNO(0305)
-                     "no shared memory for the database queue bound (%" APR_SIZE_T_FMT
-                     " bytes); requests waiting on a slow database are not bounded", size);
+        ap_log_error(
+            APLOG_MARK, APLOG_WARNING, rv, s,
+            PP_LOGNO(0305) "no shared memory for the database queue bound (%" APR_SIZE_T_FMT
+                           " bytes); requests waiting on a slow database are not bounded",
+            size);
         return 1;
     }
     memset(apr_shm_baseaddr_get(shm), 0, size);
@@ -102,8 +104,10 @@ static void pp_db_log_throttled(pp_req_t *rq, pp_throttle_t *t, int level, const
     apr_uint32_t suppressed = 0;
 
     if (pp_throttle_allow(t, apr_time_now(), PP_DB_LOG_INTERVAL_S, &suppressed)) {
-        pp_rlog(rq, level, 0, "%s%s", what, suppressed
-                ? apr_psprintf(rq->r->pool, " (%u more like this since the last report)", suppressed) : "");
+        pp_rlog(rq, level, 0, "%s%s", what,
+                suppressed ? apr_psprintf(rq->r->pool, " (%u more like this since the last report)",
+                                          suppressed)
+                           : "");
     }
 }
 
@@ -213,7 +217,8 @@ static int pp_db_prepare_session(pp_req_t *rq, ap_dbd_t *dbd, const char **error
     args[1] = apr_itoa(rq->r->pool, lock_ms);
     rv = apr_dbd_prepare(dbd->driver, rq->r->pool, dbd->handle,
                          "SELECT set_config('statement_timeout', %s, false), "
-                         "set_config('lock_timeout', %s, false)", NULL, &stmt);
+                         "set_config('lock_timeout', %s, false)",
+                         NULL, &stmt);
     if (rv == 0) {
         rv = apr_dbd_pselect(dbd->driver, rq->r->pool, dbd->handle, &res, stmt, 1, 2, args);
     }
@@ -240,14 +245,18 @@ static int pp_db_failed(pp_req_t *rq, const char *error)
     switch (pp_dberror_classify(state)) {
     case PP_DBERROR_TIMEOUT:
         pp_gate_trouble(pp_db_gate, (unsigned)rq->route.id, apr_time_now());
-        pp_db_log_throttled(rq, &pp_db_shared->timeout_log, APLOG_WARNING, apr_psprintf(
-            rq->r->pool, PP_LOGNO(0109) "%s: a database call exceeded its time budget "
-            "(SQLSTATE %s); answered 503", rq->route.name ? rq->route.name : rq->r->uri,
-            state));
+        pp_db_log_throttled(
+            rq, &pp_db_shared->timeout_log, APLOG_WARNING,
+            apr_psprintf(rq->r->pool,
+                         PP_LOGNO(0109) "%s: a database call exceeded its time budget "
+                                        "(SQLSTATE %s); answered 503",
+                         rq->route.name ? rq->route.name : rq->r->uri, state));
         return pp_db_retry_later(rq, "the database did not answer in time; retry shortly");
     case PP_DBERROR_TRANSIENT:
-        pp_db_log_throttled(rq, &pp_db_shared->timeout_log, APLOG_WARNING, apr_psprintf(
-            rq->r->pool, PP_LOGNO(0110) "database call failed transiently: %s", error));
+        pp_db_log_throttled(rq, &pp_db_shared->timeout_log, APLOG_WARNING,
+                            apr_psprintf(rq->r->pool,
+                                         PP_LOGNO(0110) "database call failed transiently: %s",
+                                         error));
         return pp_db_retry_later(rq, "the database is busy; retry shortly");
     case PP_DBERROR_INTERNAL:
         break;
@@ -259,9 +268,10 @@ static int pp_db_failed(pp_req_t *rq, const char *error)
 static int pp_db_unreachable(pp_req_t *rq)
 {
     pp_gate_trouble(pp_db_gate, (unsigned)rq->route.id, apr_time_now());
-    pp_db_log_throttled(rq, &pp_db_shared->down_log, APLOG_ERR, PP_LOGNO(0101)
-                        "the database is unreachable (is PostgreSQL up and DBDParams "
-                        "right?); answering 503");
+    pp_db_log_throttled(
+        rq, &pp_db_shared->down_log, APLOG_ERR,
+        PP_LOGNO(0101) "the database is unreachable (is PostgreSQL up and DBDParams "
+                       "right?); answering 503");
     return pp_db_retry_later(rq, "the database is unavailable; retry shortly");
 }
 
@@ -294,10 +304,10 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
         if (!pp_db_prepare_session(rq, dbd, &error)) {
             rv = -1;
         }
-        else if ((rv = apr_dbd_prepare(dbd->driver, r->pool, dbd->handle, sql, NULL,
-                                       &stmt)) != 0
-                 || (rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
-                                          nargs, args)) != 0) {
+        else if ((rv = apr_dbd_prepare(dbd->driver, r->pool, dbd->handle, sql, NULL, &stmt)) != 0
+                 || (rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1, nargs,
+                                          args))
+                        != 0) {
             error = apr_dbd_error(dbd->driver, dbd->handle, rv);
         }
         if (rv == 0) {
@@ -314,8 +324,9 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
         if (attempt == 0
             && (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) == APR_SUCCESS
                 || pp_db_wait_usable(rq, &dbd))) {
-            pp_rlog(rq, APLOG_WARNING, 0, PP_LOGNO(0105) "database connection was lost; "
-                    "reconnected, retrying once");
+            pp_rlog(rq, APLOG_WARNING, 0,
+                    PP_LOGNO(0105) "database connection was lost; "
+                                   "reconnected, retrying once");
             res = NULL;
             continue;
         }
@@ -363,15 +374,18 @@ int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int n
     /* a worker that died mid-call stops counting once any budget has passed */
     policy.stale = apr_time_from_msec(pp_config_db_write_ms(rq->conf)
                                       + pp_config_db_read_ms(rq->conf)
-                                      + pp_config_db_reconnect_wait_ms(rq->conf)) * 2;
+                                      + pp_config_db_reconnect_wait_ms(rq->conf))
+                   * 2;
     policy.memory = apr_time_from_msec(pp_config_db_write_ms(rq->conf));
     if (!pp_gate_enter(pp_db_gate, slot, (unsigned)rq->route.id, apr_time_now(), &policy)) {
-        pp_db_log_throttled(rq, &pp_db_shared->gate_log, APLOG_WARNING, apr_psprintf(
-            rq->r->pool, PP_LOGNO(0111) "%s: %u requests are already waiting on a slow "
-            "database; answered 503 at once (PolyPartnerDBQueueLimit)",
-            rq->route.name ? rq->route.name : rq->r->uri, policy.limit));
+        pp_db_log_throttled(
+            rq, &pp_db_shared->gate_log, APLOG_WARNING,
+            apr_psprintf(rq->r->pool,
+                         PP_LOGNO(0111) "%s: %u requests are already waiting on a slow "
+                                        "database; answered 503 at once (PolyPartnerDBQueueLimit)",
+                         rq->route.name ? rq->route.name : rq->r->uri, policy.limit));
         *rc = pp_db_retry_later(rq, "too many requests are waiting on the database; "
-                                "retry shortly");
+                                    "retry shortly");
         return 0;
     }
     ok = pp_db_run(rq, sql, nargs, args, ncols, cols, rc);

@@ -153,8 +153,8 @@ static int pp_endpoint_send_page(pp_req_t *rq, const char *data, const char *nex
         }
     }
     body = apr_pstrcat(rq->r->pool, "{\"data\":", data, ",\"next_cursor\":",
-                       cursor ? apr_pstrcat(rq->r->pool, "\"", cursor, "\"", NULL) : "null",
-                       "}", NULL);
+                       cursor ? apr_pstrcat(rq->r->pool, "\"", cursor, "\"", NULL) : "null", "}",
+                       NULL);
     return pp_http_send_json(rq, 200, body, strlen(body));
 }
 

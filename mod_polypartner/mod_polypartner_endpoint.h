@@ -15,12 +15,12 @@ int pp_endpoint_prepare(pp_req_t *rq, int *rc);
 int pp_endpoint_call(pp_req_t *rq, int ncols, const char **cols, int *rc);
 
 /* The handlers of pp_routes.def. */
-int pp_endpoint_respond(pp_req_t *rq);   /* prepare, call, send (status, body) */
-int pp_endpoint_page(pp_req_t *rq);      /* the same for a paged list */
-int pp_login_handle_link(pp_req_t *rq);  /* mod_polypartner_login.c */
-int pp_trader_me(pp_req_t *rq);          /* mod_polypartner_trader.c */
+int pp_endpoint_respond(pp_req_t *rq);  /* prepare, call, send (status, body) */
+int pp_endpoint_page(pp_req_t *rq);     /* the same for a paged list */
+int pp_login_handle_link(pp_req_t *rq); /* mod_polypartner_login.c */
+int pp_trader_me(pp_req_t *rq);         /* mod_polypartner_trader.c */
 int pp_trader_logout(pp_req_t *rq);
-int pp_signin_show(pp_req_t *rq);        /* mod_polypartner_signin.c */
+int pp_signin_show(pp_req_t *rq); /* mod_polypartner_signin.c */
 int pp_signin_redeem(pp_req_t *rq);
 
 #endif

@@ -25,7 +25,8 @@ static const char *pp_errors_raw_path(const request_rec *r)
 int pp_errors_is_api_path(const request_rec *r)
 {
     const char *path = r->parsed_uri.path ? r->parsed_uri.path
-                     : r->uri ? r->uri : pp_errors_raw_path(r);
+                       : r->uri           ? r->uri
+                                          : pp_errors_raw_path(r);
     if (!path) {
         return 0;
     }
@@ -74,8 +75,8 @@ static apr_status_t pp_errors_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         if (!r->log_id) {
             r->log_id = id;
         }
-        body = pp_error_body(r->pool, pp_error_for_status(r->status),
-                             pp_errors_message(r->status), &len);
+        body = pp_error_body(r->pool, pp_error_for_status(r->status), pp_errors_message(r->status),
+                             &len);
         ap_set_content_type(r, "application/json");
         apr_table_unset(r->headers_out, "Content-Length");
         apr_table_setn(r->err_headers_out, "X-Request-Id", id);
@@ -83,9 +84,10 @@ static apr_status_t pp_errors_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
         ap_set_content_length(r, (apr_off_t)len);
         f->ctx = apr_pstrmemdup(r->pool, body, len);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "[request %s] " PP_LOGNO(0601)
-                      "httpd refused %.200s with %d; answered in JSON", id,
-                      r->unparsed_uri ? r->unparsed_uri : "?", r->status);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_INFO, 0, r,
+            "[request %s] " PP_LOGNO(0601) "httpd refused %.200s with %d; answered in JSON", id,
+            r->unparsed_uri ? r->unparsed_uri : "?", r->status);
     }
     while (!APR_BRIGADE_EMPTY(bb) && !APR_BUCKET_IS_EOS(APR_BRIGADE_FIRST(bb))) {
         apr_bucket_delete(APR_BRIGADE_FIRST(bb));

@@ -44,8 +44,9 @@ void pp_http_finish_body(pp_req_t *rq)
     rq->body_read = 1;
     cl = apr_table_get(rq->r->headers_in, "Content-Length");
     if (apr_table_get(rq->r->headers_in, "Transfer-Encoding")
-        || (cl && (apr_strtoff(&n, cl, &end, 10) != APR_SUCCESS
-                   || n > pp_config_max_body(rq->conf)))) {
+        || (cl
+            && (apr_strtoff(&n, cl, &end, 10) != APR_SUCCESS
+                || n > pp_config_max_body(rq->conf)))) {
         /* don't drain a body we refuse to read: close after the response */
         rq->r->connection->keepalive = AP_CONN_CLOSE;
         return;
@@ -94,13 +95,11 @@ int pp_http_send_error(pp_req_t *rq, pp_error_t err, const char *message)
     }
     if (err == PP_ERR_INTERNAL_ERROR) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0001) "%s answered %d %s: %s",
-                rq->route.name ? rq->route.name : rq->r->uri, status, pp_error_code(err),
-                message);
+                rq->route.name ? rq->route.name : rq->r->uri, status, pp_error_code(err), message);
     }
     else {
         pp_rlog(rq, APLOG_INFO, 0, PP_LOGNO(0002) "%s answered %d %s: %s",
-                rq->route.name ? rq->route.name : rq->r->uri, status, pp_error_code(err),
-                message);
+                rq->route.name ? rq->route.name : rq->r->uri, status, pp_error_code(err), message);
     }
     return pp_http_send_json(rq, status, body, len);
 }
@@ -116,8 +115,11 @@ int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc)
     int seen_eos = 0;
 
     if (cl && apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end && n > cap) {
-        *rc = pp_http_send_error(rq, PP_ERR_PAYLOAD_TOO_LARGE, apr_psprintf(
-            r->pool, "request body exceeds the limit of %" APR_OFF_T_FMT " bytes", cap));
+        *rc = pp_http_send_error(rq, PP_ERR_PAYLOAD_TOO_LARGE,
+                                 apr_psprintf(r->pool,
+                                              "request body exceeds the limit of %" APR_OFF_T_FMT
+                                              " bytes",
+                                              cap));
         return 0;
     }
     rq->body_read = 1;
@@ -125,8 +127,8 @@ int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc)
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     do {
         apr_bucket *b;
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                                         APR_BLOCK_READ, HUGE_STRING_LEN);
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ,
+                                         HUGE_STRING_LEN);
         if (rv != APR_SUCCESS) {
             int status = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
             apr_brigade_destroy(bb);
@@ -137,13 +139,12 @@ int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc)
                 return 0;
             }
             if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-                *rc = pp_http_send_error(rq, PP_ERR_PAYLOAD_TOO_LARGE,
-                                           "request body is too large");
+                *rc = pp_http_send_error(rq, PP_ERR_PAYLOAD_TOO_LARGE, "request body is too large");
                 return 0;
             }
             pp_rlog(rq, APLOG_INFO, rv, PP_LOGNO(0003) "reading the request body failed");
             *rc = pp_http_send_error(rq, PP_ERR_VALIDATION_FAILED,
-                                       "the request body could not be read completely");
+                                     "the request body could not be read completely");
             return 0;
         }
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
@@ -159,14 +160,16 @@ int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc)
             if (apr_bucket_read(b, &data, &dlen, APR_BLOCK_READ) != APR_SUCCESS) {
                 apr_brigade_destroy(bb);
                 *rc = pp_http_send_error(rq, PP_ERR_VALIDATION_FAILED,
-                                           "the request body could not be read completely");
+                                         "the request body could not be read completely");
                 return 0;
             }
             if ((apr_off_t)(used + dlen) > cap) {
                 apr_brigade_destroy(bb);
-                *rc = pp_http_send_error(rq, PP_ERR_PAYLOAD_TOO_LARGE, apr_psprintf(
-                    r->pool, "request body exceeds the limit of %" APR_OFF_T_FMT " bytes",
-                    cap));
+                *rc = pp_http_send_error(
+                    rq, PP_ERR_PAYLOAD_TOO_LARGE,
+                    apr_psprintf(r->pool,
+                                 "request body exceeds the limit of %" APR_OFF_T_FMT " bytes",
+                                 cap));
                 return 0;
             }
             if (used + dlen + 1 > size) {

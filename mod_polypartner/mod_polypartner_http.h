@@ -16,13 +16,13 @@ typedef struct {
     const pp_server_conf_t *conf;
     const char *request_id;
     pp_route_t route;
-    const pp_tenant_key_t *key;     /* set once authenticated */
+    const pp_tenant_key_t *key; /* set once authenticated */
     const pp_tenant_t *tenant;
-    int body_read;                  /* the request body has been consumed */
-    const char *user_id;            /* the trader, on the session-authenticated surface */
-    const char *session_secret;     /* the trader's session cookie value */
-    apr_table_t *values;            /* what the route's statement binds, by name */
-    pp_input_req_t in;              /* the route's input, once read */
+    int body_read;              /* the request body has been consumed */
+    const char *user_id;        /* the trader, on the session-authenticated surface */
+    const char *session_secret; /* the trader's session cookie value */
+    apr_table_t *values;        /* what the route's statement binds, by name */
+    pp_input_req_t in;          /* the route's input, once read */
 } pp_req_t;
 
 /* Our own message numbers (APLOGNO is reserved for httpd's modules). */
@@ -30,9 +30,9 @@ typedef struct {
 
 /* ap_log_rerror with the request id in the text, so the id is in every line
  * whatever ErrorLogFormat says (r->log_id also carries it for %L). */
-#define pp_rlog(rq, level, status, fmt, ...) \
-    ap_log_rerror(APLOG_MARK, level, status, (rq)->r, "[request %s] " fmt, \
-                  (rq)->request_id, ##__VA_ARGS__)
+#define pp_rlog(rq, level, status, fmt, ...)                                                 \
+    ap_log_rerror(APLOG_MARK, level, status, (rq)->r, "[request %s] " fmt, (rq)->request_id, \
+                  ##__VA_ARGS__)
 
 void pp_http_init(pp_req_t *rq, request_rec *r);
 

@@ -26,8 +26,10 @@ void pp_login_child_init(apr_pool_t *pchild, server_rec *s)
     const char *err = pp_mail_global_init();
 
     if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PP_LOGNO(0507) "%s: login-link emails "
-                     "cannot be sent from this process", err);
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     PP_LOGNO(0507) "%s: login-link emails "
+                                    "cannot be sent from this process",
+                     err);
         return;
     }
     apr_pool_cleanup_register(pchild, NULL, pp_login_curl_cleanup, apr_pool_cleanup_null);
@@ -40,16 +42,21 @@ static int pp_login_settle(pp_req_t *rq, const char *hash_hex, int sent, int *rc
 {
     const char *args[1] = { hash_hex }, *cols[1];
 
-    if (!pp_db_row(rq, sent ? "SELECT api.pp_login_link_sent(decode(%s, 'hex'))"
-                            : "SELECT api.pp_login_link_failed(decode(%s, 'hex'))",
+    if (!pp_db_row(rq,
+                   sent ? "SELECT api.pp_login_link_sent(decode(%s, 'hex'))"
+                        : "SELECT api.pp_login_link_failed(decode(%s, 'hex'))",
                    1, args, 1, cols, rc)) {
-        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0508) "could not mark a login link %s: it stays "
-                "unusable", sent ? "sent" : "failed");
+        pp_rlog(rq, APLOG_ERR, 0,
+                PP_LOGNO(0508) "could not mark a login link %s: it stays "
+                               "unusable",
+                sent ? "sent" : "failed");
         return 0;
     }
     if (!cols[0] || cols[0][0] != 't') {
-        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0506) "login link token was not pending when "
-                "marking it %s", sent ? "sent" : "failed");
+        pp_rlog(rq, APLOG_ERR, 0,
+                PP_LOGNO(0506) "login link token was not pending when "
+                               "marking it %s",
+                sent ? "sent" : "failed");
     }
     return 1;
 }
@@ -92,16 +99,17 @@ int pp_login_handle_link(pp_req_t *rq)
     id = apr_table_get(rq->values, "user_id");
     mail = pp_config_mail(p, rq->conf);
     if (!mail || !rq->conf->public_url) {
-        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0503) "login links need PolyPartnerPublicURL, "
-                "PolyPartnerMailRelay and PolyPartnerMailFrom");
+        pp_rlog(rq, APLOG_ERR, 0,
+                PP_LOGNO(0503) "login links need PolyPartnerPublicURL, "
+                               "PolyPartnerMailRelay and PolyPartnerMailFrom");
         return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED,
                                   "email dispatch is not configured on this server");
     }
     if (!apr_table_get(rq->values, "redirect_url")) {
         apr_table_setn(rq->values, "redirect_url",
                        rq->tenant->default_redirect
-                       ? rq->tenant->default_redirect
-                       : apr_pstrcat(p, rq->conf->public_url, "/", NULL));
+                           ? rq->tenant->default_redirect
+                           : apr_pstrcat(p, rq->conf->public_url, "/", NULL));
     }
     if (!(token = pp_secret_new(p))) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0504) "no random bytes for a login token");
@@ -142,8 +150,8 @@ int pp_login_handle_link(pp_req_t *rq)
         if (!pp_login_settle(rq, hash, 0, &rc)) {
             return rc;
         }
-        return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED, pp_login_failure(p, fail,
-                                                                                 undeliverable));
+        return pp_http_send_error(rq, PP_ERR_MAGIC_LINK_FAILED,
+                                  pp_login_failure(p, fail, undeliverable));
     }
     if (!pp_login_settle(rq, hash, 1, &rc)) {
         return rc;

@@ -17,7 +17,7 @@ int pp_session_origin_ok(pp_req_t *rq)
     const char *origin = apr_table_get(rq->r->headers_in, "Origin");
 
     if (!origin) {
-        return 1;   /* same-origin form posts and non-browser clients may omit it */
+        return 1; /* same-origin form posts and non-browser clients may omit it */
     }
     return rq->conf->public_origin && strcmp(origin, rq->conf->public_origin) == 0;
 }
@@ -47,11 +47,13 @@ int pp_session_authenticate(pp_req_t *rq, int *rc)
     rq->session_secret = secret;
     if (r->method_number != M_GET) {
         const unsigned char *key = pp_config_derived_key(r->pool, rq->conf, "csrf");
-        if (!pp_session_origin_ok(rq) ||
-            !pp_csrf_check(r->pool, key, PP_SHA256_LEN, secret,
-                           apr_table_get(r->headers_in, "X-CSRF-Token"))) {
-            pp_rlog(rq, APLOG_INFO, 0, PP_LOGNO(0511) "rejected a trader %s without a valid "
-                    "CSRF token or from another origin", r->method);
+        if (!pp_session_origin_ok(rq)
+            || !pp_csrf_check(r->pool, key, PP_SHA256_LEN, secret,
+                              apr_table_get(r->headers_in, "X-CSRF-Token"))) {
+            pp_rlog(rq, APLOG_INFO, 0,
+                    PP_LOGNO(0511) "rejected a trader %s without a valid "
+                                   "CSRF token or from another origin",
+                    r->method);
             *rc = pp_http_send_error(rq, PP_ERR_CSRF_REJECTED,
                                      "missing or wrong X-CSRF-Token (or a foreign Origin)");
             return 0;

@@ -34,14 +34,17 @@ static int pp_signin_page(pp_req_t *rq, int status, const char *title, const cha
 {
     request_rec *r = rq->r;
     apr_pool_t *p = r->pool;
-    const char *html = apr_pstrcat(p,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>", pp_html_escape(p, title), "</title>"
-        "<link rel=\"stylesheet\" href=\"/app.css\"></head>\n"
-        "<body class=\"signin\"><main class=\"signin-card\"><h1>", pp_html_escape(p, title),
-        "</h1>\n<p>", pp_html_escape(p, text), "</p>\n", form ? form : "",
-        "</main></body></html>\n", NULL);
+    const char *html =
+        apr_pstrcat(p,
+                    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>",
+                    pp_html_escape(p, title),
+                    "</title>"
+                    "<link rel=\"stylesheet\" href=\"/app.css\"></head>\n"
+                    "<body class=\"signin\"><main class=\"signin-card\"><h1>",
+                    pp_html_escape(p, title), "</h1>\n<p>", pp_html_escape(p, text), "</p>\n",
+                    form ? form : "", "</main></body></html>\n", NULL);
 
     pp_http_finish_body(rq);
     r->status = status;
@@ -62,8 +65,8 @@ static const char *pp_signin_field(pp_req_t *rq, const char *body, const char *n
     json_object *o;
     const char *v = NULL;
 
-    if (body && !pp_json_parse_object(rq->r->pool, body, strlen(body), &o) &&
-        !pp_json_string_field(rq->r->pool, o, name, 1, 1, 4096, &v, NULL)) {
+    if (body && !pp_json_parse_object(rq->r->pool, body, strlen(body), &o)
+        && !pp_json_string_field(rq->r->pool, o, name, 1, 1, 4096, &v, NULL)) {
         return v;
     }
     return fallback;
@@ -101,11 +104,12 @@ int pp_signin_show(pp_req_t *rq)
                                                      "This sign-in link is not valid"));
     }
     email = pp_signin_field(rq, cols[1], "email", "the trader this link was sent to");
-    return pp_signin_page(rq, 200, "Sign in",
-        apr_pstrcat(p, "Sign in as ", email,
-                    ". The link works once.", NULL),
-        apr_pstrcat(p, "<form method=\"post\" action=\"/auth/login\">"
-                    "<input type=\"hidden\" name=\"token\" value=\"", pp_html_escape(p, token),
+    return pp_signin_page(
+        rq, 200, "Sign in", apr_pstrcat(p, "Sign in as ", email, ". The link works once.", NULL),
+        apr_pstrcat(p,
+                    "<form method=\"post\" action=\"/auth/login\">"
+                    "<input type=\"hidden\" name=\"token\" value=\"",
+                    pp_html_escape(p, token),
                     "\"><button type=\"submit\" autofocus>Sign in</button></form>\n", NULL));
 }
 
@@ -126,8 +130,8 @@ int pp_signin_redeem(pp_req_t *rq)
         return pp_signin_page(rq, 403, "Sign-in refused",
                               "This sign-in form was sent from another site.", NULL);
     }
-    if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
-        (ctype[33] != '\0' && ctype[33] != ';' && ctype[33] != ' ')) {
+    if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0
+        || (ctype[33] != '\0' && ctype[33] != ';' && ctype[33] != ' ')) {
         return pp_signin_page(rq, 400, "Sign-in refused",
                               "Open the sign-in link from your email and press Sign in.", NULL);
     }

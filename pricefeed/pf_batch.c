@@ -16,8 +16,7 @@ static void pf_batch_value(pf_buf_t *b, const char *key, const char *val)
     }
 }
 
-int pf_batch_build(pf_book_store_t *s, apr_pool_t *p, const pf_batch_opts_t *opts,
-                   pf_batch_t *out)
+int pf_batch_build(pf_book_store_t *s, apr_pool_t *p, const pf_batch_opts_t *opts, pf_batch_t *out)
 {
     int max = opts && opts->max_tokens > 0 ? opts->max_tokens : PF_BATCH_DEFAULT_MAX;
     int levels = opts && opts->max_levels > 0 ? opts->max_levels : 0;
@@ -87,7 +86,6 @@ void pf_batch_restore(pf_book_store_t *s, const pf_batch_t *b)
     int i;
 
     for (i = b->count - 1; i >= 0; i--) {
-        pf_book_store_requeue(s, b->items[i].token_id, b->items[i].mask,
-                               b->items[i].since_ms);
+        pf_book_store_requeue(s, b->items[i].token_id, b->items[i].mask, b->items[i].since_ms);
     }
 }

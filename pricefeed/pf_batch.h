@@ -20,27 +20,26 @@
 #define PF_BATCH_DEFAULT_MAX 500
 
 typedef struct {
-    int max_tokens;     /* tokens per batch; <= 0: PF_BATCH_DEFAULT_MAX */
-    int max_levels;     /* depth levels per side; <= 0: all */
+    int max_tokens; /* tokens per batch; <= 0: PF_BATCH_DEFAULT_MAX */
+    int max_levels; /* depth levels per side; <= 0: all */
 } pf_batch_opts_t;
 
 typedef struct {
     const char *token_id;
-    unsigned mask;      /* PF_DIRTY_* groups written */
-    int64_t since_ms;   /* origin time of the oldest change written */
+    unsigned mask;    /* PF_DIRTY_* groups written */
+    int64_t since_ms; /* origin time of the oldest change written */
 } pf_batch_item_t;
 
 typedef struct {
-    const char *json;   /* "[]" when nothing was dirty */
+    const char *json; /* "[]" when nothing was dirty */
     apr_size_t len;
-    int count;          /* tokens in json */
+    int count; /* tokens in json */
     pf_batch_item_t *items;
 } pf_batch_t;
 
 /* Takes up to max_tokens dirty books off the queue into *out (memory from
  * p). Returns out->count. More may remain: pf_book_store_dirty_count. */
-int pf_batch_build(pf_book_store_t *s, apr_pool_t *p, const pf_batch_opts_t *opts,
-                   pf_batch_t *out);
+int pf_batch_build(pf_book_store_t *s, apr_pool_t *p, const pf_batch_opts_t *opts, pf_batch_t *out);
 
 /* The write of b failed: mark its tokens dirty again, ahead of newer ones. */
 void pf_batch_restore(pf_book_store_t *s, const pf_batch_t *b);

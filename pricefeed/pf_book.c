@@ -13,7 +13,7 @@ typedef struct {
 } pf_level_t;
 
 typedef struct {
-    pf_level_t *v;   /* ascending by units */
+    pf_level_t *v; /* ascending by units */
     int n;
     int cap;
 } pf_levels_t;
@@ -24,10 +24,10 @@ struct pf_book {
     char condition_id[PF_CONDITION_ID_BUF];
     pf_levels_t side[2];
     int has_snapshot;
-    int64_t snapshot_ts;           /* -1 when unknown */
-    char hint[2][PF_PRICE_BUF];    /* best bid/ask hints, "" = null */
+    int64_t snapshot_ts;        /* -1 when unknown */
+    char hint[2][PF_PRICE_BUF]; /* best bid/ask hints, "" = null */
     int hint_known;
-    char best[2][PF_PRICE_BUF];    /* exported, "" = null */
+    char best[2][PF_PRICE_BUF]; /* exported, "" = null */
     char mid[PF_PRICE_BUF];
     char last[PF_PRICE_BUF];
     char tick[PF_PRICE_BUF];
@@ -36,8 +36,8 @@ struct pf_book {
     int queued;
     int resync;
     int64_t updated_ms;
-    int64_t dirty_since_ms;        /* origin time of the oldest unwritten change */
-    pf_book_t *prev, *next;        /* dirty queue; next also links the free list */
+    int64_t dirty_since_ms; /* origin time of the oldest unwritten change */
+    pf_book_t *prev, *next; /* dirty queue; next also links the free list */
 };
 
 typedef struct {
@@ -54,7 +54,7 @@ struct pf_book_store {
     int n_dirty;
     pf_tmp_level_t *tmp;
     int tmp_cap;
-    int64_t origin_ms;             /* see pf_book_store_set_origin */
+    int64_t origin_ms; /* see pf_book_store_set_origin */
     pf_book_stats_t stats;
 };
 
@@ -74,8 +74,10 @@ static void pf_queue_unlink(pf_book_store_t *s, pf_book_t *b)
     if (!b->queued) {
         return;
     }
-    if (b->prev) b->prev->next = b->next; else s->head = b->next;
-    if (b->next) b->next->prev = b->prev; else s->tail = b->prev;
+    if (b->prev) b->prev->next = b->next;
+    else s->head = b->next;
+    if (b->next) b->next->prev = b->prev;
+    else s->tail = b->prev;
     b->prev = b->next = NULL;
     b->queued = 0;
     s->n_dirty--;
@@ -88,7 +90,8 @@ static void pf_queue_push_back(pf_book_store_t *s, pf_book_t *b)
     }
     b->prev = s->tail;
     b->next = NULL;
-    if (s->tail) s->tail->next = b; else s->head = b;
+    if (s->tail) s->tail->next = b;
+    else s->head = b;
     s->tail = b;
     b->queued = 1;
     s->n_dirty++;
@@ -101,7 +104,8 @@ static void pf_queue_push_front(pf_book_store_t *s, pf_book_t *b)
     }
     b->prev = NULL;
     b->next = s->head;
-    if (s->head) s->head->prev = b; else s->tail = b;
+    if (s->head) s->head->prev = b;
+    else s->tail = b;
     s->head = b;
     b->queued = 1;
     s->n_dirty++;
@@ -124,8 +128,7 @@ void pf_book_store_set_origin(pf_book_store_t *s, int64_t origin_ms)
     s->origin_ms = origin_ms;
 }
 
-pf_book_t *pf_book_store_add(pf_book_store_t *s, const char *token_id,
-                             const char *condition_id)
+pf_book_t *pf_book_store_add(pf_book_store_t *s, const char *token_id, const char *condition_id)
 {
     pf_book_t *b;
     pf_levels_t keep[2];
@@ -134,8 +137,7 @@ pf_book_t *pf_book_store_add(pf_book_store_t *s, const char *token_id,
         return NULL;
     }
     if ((b = apr_hash_get(s->books, token_id, APR_HASH_KEY_STRING)) != NULL) {
-        if (condition_id && !b->condition_id[0]
-            && strlen(condition_id) < sizeof(b->condition_id)) {
+        if (condition_id && !b->condition_id[0] && strlen(condition_id) < sizeof(b->condition_id)) {
             strcpy(b->condition_id, condition_id);
         }
         return b;
@@ -200,8 +202,7 @@ const pf_book_stats_t *pf_book_store_stats(const pf_book_store_t *s)
     return &s->stats;
 }
 
-void pf_book_store_foreach(pf_book_store_t *s, int (*cb)(void *baton, pf_book_t *b),
-                           void *baton)
+void pf_book_store_foreach(pf_book_store_t *s, int (*cb)(void *baton, pf_book_t *b), void *baton)
 {
     apr_hash_index_t *hi;
 
@@ -387,7 +388,8 @@ static int pf_levels_find(const pf_levels_t *lv, uint64_t units)
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
         if (lv->v[mid].units == units) return mid;
-        if (lv->v[mid].units < units) lo = mid + 1; else hi = mid - 1;
+        if (lv->v[mid].units < units) lo = mid + 1;
+        else hi = mid - 1;
     }
     return -lo - 1;
 }
@@ -478,8 +480,7 @@ static pf_apply_t pf_malformed(pf_book_store_t *s, const char *what, const char 
     return PF_APPLY_MALFORMED;
 }
 
-static json_object *pf_levels_json(json_object *ev, const char *name, const char *old_name,
-                                   int *ok)
+static json_object *pf_levels_json(json_object *ev, const char *name, const char *old_name, int *ok)
 {
     json_object *v = pf_json_get(ev, name);
 
@@ -510,8 +511,7 @@ pf_apply_t pf_book_apply_snapshot(pf_book_store_t *s, json_object *ev, int64_t n
     char val[PF_PRICE_BUF];
 
     if (!b) {
-        return why == PF_APPLY_MALFORMED ? pf_malformed(s, "book", "missing or bad asset_id")
-                                         : why;
+        return why == PF_APPLY_MALFORMED ? pf_malformed(s, "book", "missing or bad asset_id") : why;
     }
     arr[PF_SIDE_BID] = pf_levels_json(ev, "bids", "buys", &ok[0]);
     arr[PF_SIDE_ASK] = pf_levels_json(ev, "asks", "sells", &ok[1]);
@@ -578,7 +578,7 @@ pf_apply_t pf_book_apply_snapshot(pf_book_store_t *s, json_object *ev, int64_t n
         lv->v[lv->n++] = s->tmp[i].l;
     }
     if (!b->has_snapshot) {
-        b->known &= ~PF_DIRTY_BEST;    /* levels take over from hints: rewrite */
+        b->known &= ~PF_DIRTY_BEST; /* levels take over from hints: rewrite */
     }
     b->has_snapshot = 1;
     b->snapshot_ts = ts >= 0 ? ts : b->snapshot_ts;
@@ -665,9 +665,11 @@ static void pf_apply_hints(pf_book_t *b, int got, const char *bid, const char *a
     for (i = 0; i < 2; i++) {
         if ((got & (1 << i)) && strcmp(vals[i], b->best[i]) != 0) {
             if (!b->resync) {
-                pp_log(PP_LOG_INFO, "book: %s: %s hint %s disagrees with the book's %s;"
-                       " re-snapshot needed", b->token_id, i ? "best_ask" : "best_bid",
-                       vals[i][0] ? vals[i] : "null", b->best[i][0] ? b->best[i] : "null");
+                pp_log(PP_LOG_INFO,
+                       "book: %s: %s hint %s disagrees with the book's %s;"
+                       " re-snapshot needed",
+                       b->token_id, i ? "best_ask" : "best_bid", vals[i][0] ? vals[i] : "null",
+                       b->best[i][0] ? b->best[i] : "null");
             }
             b->store->stats.hint_mismatches++;
             b->resync = 1;
@@ -682,13 +684,16 @@ pf_apply_t pf_book_apply_price_change(pf_book_store_t *s, json_object *ev, int64
 {
     json_object *entries = pf_json_get(ev, "price_changes");
     const char *top_asset = pf_json_str_field(ev, "asset_id");
-    struct { pf_book_t *b; int got; char bid[PF_PRICE_BUF], ask[PF_PRICE_BUF]; }
-        hinted[PF_MAX_HINTED];
+    struct {
+        pf_book_t *b;
+        int got;
+        char bid[PF_PRICE_BUF], ask[PF_PRICE_BUF];
+    } hinted[PF_MAX_HINTED];
     int n_hinted = 0, applied = 0, unknown = 0, i;
     size_t j, n;
 
     if (!entries && !pf_json_has(ev, "price_changes")) {
-        entries = pf_json_get(ev, "changes");   /* before 2025-09-15 */
+        entries = pf_json_get(ev, "changes"); /* before 2025-09-15 */
     }
     if (!entries || !json_object_is_type(entries, json_type_array)) {
         return pf_malformed(s, "price_change", "no price_changes array");
@@ -780,7 +785,8 @@ pf_apply_t pf_book_apply_last_trade(pf_book_store_t *s, json_object *ev, int64_t
 
     if (!b) {
         return why == PF_APPLY_MALFORMED
-               ? pf_malformed(s, "last_trade_price", "missing or bad asset_id") : why;
+                   ? pf_malformed(s, "last_trade_price", "missing or bad asset_id")
+                   : why;
     }
     if (pf_json_decimal_field(ev, "price", PF_DEC_PRICE, price, sizeof(price)) != PF_VAL_OK) {
         return pf_malformed(s, "last_trade_price", "missing or bad price");
@@ -799,10 +805,10 @@ pf_apply_t pf_book_apply_tick_size_change(pf_book_store_t *s, json_object *ev, i
 
     if (!b) {
         return why == PF_APPLY_MALFORMED
-               ? pf_malformed(s, "tick_size_change", "missing or bad asset_id") : why;
+                   ? pf_malformed(s, "tick_size_change", "missing or bad asset_id")
+                   : why;
     }
-    if (pf_json_decimal_field(ev, "new_tick_size", PF_DEC_TICK, tick, sizeof(tick))
-        != PF_VAL_OK) {
+    if (pf_json_decimal_field(ev, "new_tick_size", PF_DEC_TICK, tick, sizeof(tick)) != PF_VAL_OK) {
         return pf_malformed(s, "tick_size_change", "missing or bad new_tick_size");
     }
     pf_book_set_text(b, PF_DIRTY_TICK, b->tick, tick);
@@ -820,7 +826,8 @@ pf_apply_t pf_book_apply_best_bid_ask(pf_book_store_t *s, json_object *ev, int64
 
     if (!b) {
         return why == PF_APPLY_MALFORMED
-               ? pf_malformed(s, "best_bid_ask", "missing or bad asset_id") : why;
+                   ? pf_malformed(s, "best_bid_ask", "missing or bad asset_id")
+                   : why;
     }
     got = pf_read_hints(s, ev, bid, ask);
     if (!got) {
@@ -856,8 +863,7 @@ const char *pf_book_apply_rest_books(pf_book_store_t *s, apr_pool_t *scratch, co
     }
     n = json_object_array_length(root);
     for (i = 0; i < n; i++) {
-        if (pf_book_apply_snapshot(s, json_object_array_get_idx(root, i), now_ms)
-            == PF_APPLY_OK) {
+        if (pf_book_apply_snapshot(s, json_object_array_get_idx(root, i), now_ms) == PF_APPLY_OK) {
             (*applied)++;
         }
     }

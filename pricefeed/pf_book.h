@@ -32,57 +32,57 @@
 typedef enum { PF_SIDE_BID = 0, PF_SIDE_ASK = 1 } pf_side_t;
 
 /* Dirty (and "known") bits of a book. */
-#define PF_DIRTY_BEST 0x01u   /* best_bid, best_ask, midpoint */
-#define PF_DIRTY_LAST 0x02u   /* last_trade_price */
-#define PF_DIRTY_TICK 0x04u   /* tick_size */
+#define PF_DIRTY_BEST 0x01u /* best_bid, best_ask, midpoint */
+#define PF_DIRTY_LAST 0x02u /* last_trade_price */
+#define PF_DIRTY_TICK 0x04u /* tick_size */
 #define PF_DIRTY_BIDS 0x08u
 #define PF_DIRTY_ASKS 0x10u
 #define PF_DIRTY_ALL  0x1Fu
 
 /* Longest ids kept (a token id has at most 78 digits). */
-#define PF_TOKEN_ID_BUF 80
+#define PF_TOKEN_ID_BUF     80
 #define PF_CONDITION_ID_BUF 68
 
 typedef struct pf_book pf_book_t;
 typedef struct pf_book_store pf_book_store_t;
 
 typedef struct {
-    uint64_t snapshots;        /* book snapshots applied */
-    uint64_t level_updates;    /* price_change entries applied to levels */
+    uint64_t snapshots;     /* book snapshots applied */
+    uint64_t level_updates; /* price_change entries applied to levels */
     uint64_t last_trades;
     uint64_t tick_changes;
     uint64_t best_bid_asks;
-    uint64_t unknown_asset;    /* events or entries for tokens not in the store */
-    uint64_t rejected;         /* malformed levels, entries and values skipped */
-    uint64_t malformed;        /* events rejected whole */
-    uint64_t stale_snapshots;  /* snapshots older than the one applied */
-    uint64_t hint_mismatches;  /* best_bid/best_ask hints that disagreed with the levels */
+    uint64_t unknown_asset;   /* events or entries for tokens not in the store */
+    uint64_t rejected;        /* malformed levels, entries and values skipped */
+    uint64_t malformed;       /* events rejected whole */
+    uint64_t stale_snapshots; /* snapshots older than the one applied */
+    uint64_t hint_mismatches; /* best_bid/best_ask hints that disagreed with the levels */
 } pf_book_stats_t;
 
 typedef enum {
     PF_APPLY_OK = 0,
-    PF_APPLY_IGNORED,    /* unknown token, stale snapshot */
-    PF_APPLY_MALFORMED   /* rejected; state unchanged */
+    PF_APPLY_IGNORED,  /* unknown token, stale snapshot */
+    PF_APPLY_MALFORMED /* rejected; state unchanged */
 } pf_apply_t;
 
 /* Exported state of one token. Decimal fields are canonical text, NULL
  * meaning null (or, for tick_size, unknown); pointers live in the book. */
 typedef struct {
     const char *token_id;
-    const char *condition_id;     /* "" when not given */
+    const char *condition_id; /* "" when not given */
     const char *best_bid;
     const char *best_ask;
-    const char *midpoint;         /* four decimals, e.g. "0.5350" */
+    const char *midpoint; /* four decimals, e.g. "0.5350" */
     const char *last_trade_price;
     const char *tick_size;
     int has_snapshot;
     int n_bids;
     int n_asks;
     unsigned dirty;
-    unsigned known;               /* PF_DIRTY_* groups that have a value */
-    int resync;                   /* a hint disagreed with the levels */
-    int64_t updated_ms;           /* now_ms of the last applied event */
-    int64_t dirty_since_ms;       /* origin of the oldest unwritten change (while dirty) */
+    unsigned known;         /* PF_DIRTY_* groups that have a value */
+    int resync;             /* a hint disagreed with the levels */
+    int64_t updated_ms;     /* now_ms of the last applied event */
+    int64_t dirty_since_ms; /* origin of the oldest unwritten change (while dirty) */
 } pf_quote_t;
 
 /* All memory comes from p, which must outlive the store. Removed books are
@@ -91,8 +91,7 @@ pf_book_store_t *pf_book_store_create(apr_pool_t *p);
 
 /* Adds a token (or returns the existing book). NULL when token_id is not a
  * token id. condition_id may be NULL. */
-pf_book_t *pf_book_store_add(pf_book_store_t *s, const char *token_id,
-                             const char *condition_id);
+pf_book_t *pf_book_store_add(pf_book_store_t *s, const char *token_id, const char *condition_id);
 pf_book_t *pf_book_store_get(pf_book_store_t *s, const char *token_id);
 /* Returns 1 when the token was present. */
 int pf_book_store_remove(pf_book_store_t *s, const char *token_id);
@@ -102,8 +101,7 @@ const pf_book_stats_t *pf_book_store_stats(const pf_book_store_t *s);
 
 /* Calls cb for every book until it returns non-zero. Do not add or remove
  * books from cb. */
-void pf_book_store_foreach(pf_book_store_t *s, int (*cb)(void *baton, pf_book_t *b),
-                           void *baton);
+void pf_book_store_foreach(pf_book_store_t *s, int (*cb)(void *baton, pf_book_t *b), void *baton);
 
 /* Marks every known field of every book dirty (a new leader, or the
  * database came back empty-handed, and must rewrite everything). */

@@ -7,42 +7,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { PF_K_STR, PF_K_URL, PF_K_WSURL, PF_K_INT, PF_K_I64, PF_K_DUR, PF_K_LOG,
-               PF_K_LEVEL, PF_K_QUERY } pf_kind_t;
+typedef enum {
+    PF_K_STR,
+    PF_K_URL,
+    PF_K_WSURL,
+    PF_K_INT,
+    PF_K_I64,
+    PF_K_DUR,
+    PF_K_LOG,
+    PF_K_LEVEL,
+    PF_K_QUERY
+} pf_kind_t;
 
 typedef struct {
     const char *key;
     pf_kind_t kind;
     size_t off;
-    int64_t min, max;       /* ints: value bounds; durations: ms bounds */
+    int64_t min, max; /* ints: value bounds; durations: ms bounds */
 } pf_key_t;
 
 #define OFF(f) offsetof(pf_config_t, f)
 
 static const pf_key_t pf_keys[] = {
-    {"database", PF_K_STR, OFF(database), 0, 0},
-    {"gamma_url", PF_K_URL, OFF(gamma_url), 0, 0},
-    {"clob_url", PF_K_URL, OFF(clob_url), 0, 0},
-    {"ws_url", PF_K_WSURL, OFF(ws_url), 0, 0},
-    {"lock_key", PF_K_I64, OFF(lock_key), INT64_MIN + 1, INT64_MAX},
-    {"batch_size", PF_K_INT, OFF(batch_size), 1, 10000},
-    {"batch_interval_ms", PF_K_I64, OFF(batch_interval_ms), 1, 60000},
-    {"depth_levels", PF_K_INT, OFF(depth_levels), 1, 1000},
-    {"tokens_per_connection", PF_K_INT, OFF(tokens_per_connection), 1, 5000},
-    {"heartbeat_interval", PF_K_DUR, OFF(heartbeat_ms), 100, 3600000},
-    {"stale_after", PF_K_DUR, OFF(stale_after_ms), 500, 86400000},
-    {"token_resnapshot_after", PF_K_DUR, OFF(token_resnapshot_ms), 500, 86400000},
-    {"touch_interval", PF_K_DUR, OFF(touch_ms), 100, 3600000},
-    {"discovery_interval", PF_K_DUR, OFF(discovery_ms), 500, 86400000},
-    {"resolution_interval", PF_K_DUR, OFF(resolution_ms), 500, 86400000},
-    {"max_markets", PF_K_INT, OFF(max_markets), 0, 1000000},
-    {"gamma_query", PF_K_QUERY, OFF(gamma_query), 0, 0},
-    {"http_timeout", PF_K_DUR, OFF(http_timeout_ms), 100, 600000},
-    {"backoff_min", PF_K_DUR, OFF(backoff_min_ms), 10, 3600000},
-    {"backoff_max", PF_K_DUR, OFF(backoff_max_ms), 10, 3600000},
-    {"health_file", PF_K_STR, OFF(health_file), 0, 0},
-    {"log", PF_K_LOG, OFF(log_syslog), 0, 0},
-    {"log_level", PF_K_LEVEL, OFF(log_level), 0, 0},
+    { "database", PF_K_STR, OFF(database), 0, 0 },
+    { "gamma_url", PF_K_URL, OFF(gamma_url), 0, 0 },
+    { "clob_url", PF_K_URL, OFF(clob_url), 0, 0 },
+    { "ws_url", PF_K_WSURL, OFF(ws_url), 0, 0 },
+    { "lock_key", PF_K_I64, OFF(lock_key), INT64_MIN + 1, INT64_MAX },
+    { "batch_size", PF_K_INT, OFF(batch_size), 1, 10000 },
+    { "batch_interval_ms", PF_K_I64, OFF(batch_interval_ms), 1, 60000 },
+    { "depth_levels", PF_K_INT, OFF(depth_levels), 1, 1000 },
+    { "tokens_per_connection", PF_K_INT, OFF(tokens_per_connection), 1, 5000 },
+    { "heartbeat_interval", PF_K_DUR, OFF(heartbeat_ms), 100, 3600000 },
+    { "stale_after", PF_K_DUR, OFF(stale_after_ms), 500, 86400000 },
+    { "token_resnapshot_after", PF_K_DUR, OFF(token_resnapshot_ms), 500, 86400000 },
+    { "touch_interval", PF_K_DUR, OFF(touch_ms), 100, 3600000 },
+    { "discovery_interval", PF_K_DUR, OFF(discovery_ms), 500, 86400000 },
+    { "resolution_interval", PF_K_DUR, OFF(resolution_ms), 500, 86400000 },
+    { "max_markets", PF_K_INT, OFF(max_markets), 0, 1000000 },
+    { "gamma_query", PF_K_QUERY, OFF(gamma_query), 0, 0 },
+    { "http_timeout", PF_K_DUR, OFF(http_timeout_ms), 100, 600000 },
+    { "backoff_min", PF_K_DUR, OFF(backoff_min_ms), 10, 3600000 },
+    { "backoff_max", PF_K_DUR, OFF(backoff_max_ms), 10, 3600000 },
+    { "health_file", PF_K_STR, OFF(health_file), 0, 0 },
+    { "log", PF_K_LOG, OFF(log_syslog), 0, 0 },
+    { "log_level", PF_K_LEVEL, OFF(log_level), 0, 0 },
 };
 #define PF_NKEYS (sizeof(pf_keys) / sizeof(pf_keys[0]))
 
@@ -141,8 +150,8 @@ static int pf_url_ok(const char *v, int ws)
         return 0;
     }
     for (; *rest; rest++) {
-        if ((unsigned char)*rest <= ' ' || (unsigned char)*rest >= 0x7f || *rest == '\\' ||
-            *rest == '?' || *rest == '#') {
+        if ((unsigned char)*rest <= ' ' || (unsigned char)*rest >= 0x7f || *rest == '\\'
+            || *rest == '?' || *rest == '#') {
             return 0;
         }
     }
@@ -195,35 +204,41 @@ const char *pf_config_set(apr_pool_t *p, pf_config_t *c, const char *key, const 
             }
         }
         if (!pf_url_ok(v, ws)) {
-            return apr_psprintf(p, "%s: %s must be an absolute %s URL without query or "
-                                "fragment, got '%s'", where, key,
-                                ws ? "ws:// or wss://" : "http:// or https://", value);
+            return apr_psprintf(p,
+                                "%s: %s must be an absolute %s URL without query or "
+                                "fragment, got '%s'",
+                                where, key, ws ? "ws:// or wss://" : "http:// or https://", value);
         }
         *(const char **)field = v;
         break;
     }
     case PF_K_QUERY:
         if (*value == '?' || *value == '&' || !pf_query_ok(value)) {
-            return apr_psprintf(p, "%s: %s must look like 'name=value&name=value' (letters, "
-                                "digits, = & _ - . , %% :), got '%s'", where, key, value);
+            return apr_psprintf(p,
+                                "%s: %s must look like 'name=value&name=value' (letters, "
+                                "digits, = & _ - . , %% :), got '%s'",
+                                where, key, value);
         }
         *(const char **)field = apr_pstrdup(p, value);
         break;
     case PF_K_INT:
     case PF_K_I64:
         if (!pf_parse_i64(value, &n) || n < k->min || n > k->max) {
-            return apr_psprintf(p, "%s: %s must be an integer between %" APR_INT64_T_FMT
-                                " and %" APR_INT64_T_FMT ", got '%s'", where, key, k->min,
-                                k->max, value);
+            return apr_psprintf(p,
+                                "%s: %s must be an integer between %" APR_INT64_T_FMT
+                                " and %" APR_INT64_T_FMT ", got '%s'",
+                                where, key, k->min, k->max, value);
         }
         if (k->kind == PF_K_INT) *(int *)field = (int)n;
         else *(int64_t *)field = n;
         break;
     case PF_K_DUR:
         if (!pf_parse_duration(value, &n) || n < k->min || n > k->max) {
-            return apr_psprintf(p, "%s: %s must be a number of seconds between %g and %g "
-                                "(up to 3 decimals), got '%s'", where, key,
-                                (double)k->min / 1000.0, (double)k->max / 1000.0, value);
+            return apr_psprintf(p,
+                                "%s: %s must be a number of seconds between %g and %g "
+                                "(up to 3 decimals), got '%s'",
+                                where, key, (double)k->min / 1000.0, (double)k->max / 1000.0,
+                                value);
         }
         *(int64_t *)field = n;
         break;
@@ -237,8 +252,11 @@ const char *pf_config_set(apr_pool_t *p, pf_config_t *c, const char *key, const 
         else if (strcmp(value, "warn") == 0) c->log_level = PP_LOG_WARN;
         else if (strcmp(value, "info") == 0) c->log_level = PP_LOG_INFO;
         else if (strcmp(value, "debug") == 0) c->log_level = PP_LOG_DEBUG;
-        else return apr_psprintf(p, "%s: log_level must be error, warn, info or debug, got "
-                                 "'%s'", where, value);
+        else
+            return apr_psprintf(p,
+                                "%s: log_level must be error, warn, info or debug, got "
+                                "'%s'",
+                                where, value);
         break;
     }
     c->seen[i] = 1;
@@ -255,8 +273,7 @@ static char *pf_trim(char *s)
     return s;
 }
 
-const char *pf_config_parse(apr_pool_t *p, pf_config_t *c, const char *text,
-                            const char *source)
+const char *pf_config_parse(apr_pool_t *p, pf_config_t *c, const char *text, const char *source)
 {
     char *copy = apr_pstrdup(p, text), *next = copy, *ln;
     unsigned char seen_here[PF_NKEYS];
@@ -306,9 +323,10 @@ const char *pf_config_finish(apr_pool_t *p, pf_config_t *c)
                "'host=/run/postgresql dbname=polypartner')";
     }
     if (c->backoff_min_ms > c->backoff_max_ms) {
-        return apr_psprintf(p, "backoff_min (%" APR_INT64_T_FMT " ms) is greater than "
-                            "backoff_max (%" APR_INT64_T_FMT " ms)", c->backoff_min_ms,
-                            c->backoff_max_ms);
+        return apr_psprintf(p,
+                            "backoff_min (%" APR_INT64_T_FMT " ms) is greater than "
+                            "backoff_max (%" APR_INT64_T_FMT " ms)",
+                            c->backoff_min_ms, c->backoff_max_ms);
     }
     if (c->heartbeat_ms >= c->stale_after_ms) {
         return "heartbeat_interval must be shorter than stale_after";
@@ -324,14 +342,12 @@ static const char *pf_mask_conninfo(apr_pool_t *p, const char *ci)
     if ((q = strstr(s, "password=")) != NULL) {
         char *e = q + 9;
         while (*e && *e != ' ') e++;
-        return apr_pstrcat(p, apr_pstrndup(p, s, (apr_size_t)(q - s)), "password=***", e,
-                           NULL);
+        return apr_pstrcat(p, apr_pstrndup(p, s, (apr_size_t)(q - s)), "password=***", e, NULL);
     }
     if ((q = strstr(s, "://")) != NULL) {
         char *at = strchr(q + 3, '@'), *colon = strchr(q + 3, ':');
         if (at && colon && colon < at) {
-            return apr_pstrcat(p, apr_pstrndup(p, s, (apr_size_t)(colon + 1 - s)), "***", at,
-                               NULL);
+            return apr_pstrcat(p, apr_pstrndup(p, s, (apr_size_t)(colon + 1 - s)), "***", at, NULL);
         }
     }
     return s;
@@ -339,11 +355,12 @@ static const char *pf_mask_conninfo(apr_pool_t *p, const char *ci)
 
 const char *pf_config_dump(apr_pool_t *p, const pf_config_t *c)
 {
-    static const char *levels[] = {"error", "warn", "info", "debug"};
+    static const char *levels[] = { "error", "warn", "info", "debug" };
 
-    return apr_psprintf(p,
-        "database = %s\ngamma_url = %s\nclob_url = %s\nws_url = %s\nlock_key = %"
-        APR_INT64_T_FMT "\nbatch_size = %d\nbatch_interval_ms = %" APR_INT64_T_FMT
+    return apr_psprintf(
+        p,
+        "database = %s\ngamma_url = %s\nclob_url = %s\nws_url = %s\nlock_key = %" APR_INT64_T_FMT
+        "\nbatch_size = %d\nbatch_interval_ms = %" APR_INT64_T_FMT
         "\ndepth_levels = %d\ntokens_per_connection = %d\nheartbeat_interval = %.3f\n"
         "stale_after = %.3f\ntoken_resnapshot_after = %.3f\ntouch_interval = %.3f\n"
         "discovery_interval = %.3f\nresolution_interval = %.3f\nmax_markets = %d\n"

@@ -11,8 +11,8 @@
 #include "pp_log.h"
 
 typedef struct {
-    const char *database;          /* libpq conninfo; required */
-    const char *gamma_url;         /* without a trailing '/' */
+    const char *database;  /* libpq conninfo; required */
+    const char *gamma_url; /* without a trailing '/' */
     const char *clob_url;
     const char *ws_url;
     int64_t lock_key;
@@ -26,12 +26,12 @@ typedef struct {
     int64_t touch_ms;
     int64_t discovery_ms;
     int64_t resolution_ms;
-    int max_markets;               /* 0: all */
-    const char *gamma_query;       /* "" or "k=v&k=v" */
+    int max_markets;         /* 0: all */
+    const char *gamma_query; /* "" or "k=v&k=v" */
     int64_t http_timeout_ms;
     int64_t backoff_min_ms;
     int64_t backoff_max_ms;
-    const char *health_file;       /* NULL: none */
+    const char *health_file; /* NULL: none */
     int log_syslog;
     pp_log_level_t log_level;
     /* which keys were set, by index into the key table (for --check) */
@@ -47,8 +47,7 @@ const char *pf_config_set(apr_pool_t *p, pf_config_t *c, const char *key, const 
                           const char *source, int line);
 
 /* Parses a whole file's text. Returns NULL or the first error. */
-const char *pf_config_parse(apr_pool_t *p, pf_config_t *c, const char *text,
-                            const char *source);
+const char *pf_config_parse(apr_pool_t *p, pf_config_t *c, const char *text, const char *source);
 
 /* Checks what no single line can (required keys, ranges between keys). */
 const char *pf_config_finish(apr_pool_t *p, pf_config_t *c);

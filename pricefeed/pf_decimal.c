@@ -23,8 +23,8 @@ static int pf_isdigit(char c)
     return c >= '0' && c <= '9';
 }
 
-int pf_decimal_canon(const char *s, size_t len, int max_int_digits, int max_scale,
-                     char *out, size_t outsz)
+int pf_decimal_canon(const char *s, size_t len, int max_int_digits, int max_scale, char *out,
+                     size_t outsz)
 {
     char digits[PF_DECIMAL_MAX_INPUT];
     size_t nd = 0, i = 0, int_len = 0, frac_len = 0, first, last, k, o = 0;
@@ -45,7 +45,7 @@ int pf_decimal_canon(const char *s, size_t len, int max_int_digits, int max_scal
             frac_len++;
         }
         if (frac_len == 0) {
-            return 0;           /* "5." and a lone "." */
+            return 0; /* "5." and a lone "." */
         }
     }
     if (nd == 0) {
@@ -110,7 +110,7 @@ int pf_decimal_canon(const char *s, size_t len, int max_int_digits, int max_scal
         if (scale) {
             out[o++] = '.';
             for (k = 0; k < (size_t)scale; k++) {
-                long idx = point + (long)k;   /* negative: zeros after the point */
+                long idx = point + (long)k; /* negative: zeros after the point */
                 out[o++] = idx >= 0 ? digits[first + (size_t)idx] : '0';
             }
         }
@@ -133,11 +133,11 @@ int pf_decimal_parse(pf_dec_kind_t kind, const char *s, size_t len, char *out, s
         return pf_decimal_canon(s, len, 1, PF_PRICE_SCALE, out, outsz)
                && pf_decimal_cmp(out, "1") <= 0;
     case PF_DEC_LEVEL_PRICE:
-        return pf_decimal_canon(s, len, 1, PF_PRICE_SCALE, out, outsz)
-               && !pf_decimal_is_zero(out) && pf_decimal_cmp(out, "1") < 0;
+        return pf_decimal_canon(s, len, 1, PF_PRICE_SCALE, out, outsz) && !pf_decimal_is_zero(out)
+               && pf_decimal_cmp(out, "1") < 0;
     case PF_DEC_TICK:
-        return pf_decimal_canon(s, len, 1, PF_TICK_SCALE, out, outsz)
-               && !pf_decimal_is_zero(out) && pf_decimal_cmp(out, "1") < 0;
+        return pf_decimal_canon(s, len, 1, PF_TICK_SCALE, out, outsz) && !pf_decimal_is_zero(out)
+               && pf_decimal_cmp(out, "1") < 0;
     }
     return 0;
 }
@@ -163,7 +163,7 @@ int pf_price_units(const char *canon, uint64_t *out)
         v *= 10;
     }
     if (v > 10000000000ULL) {
-        return 0;               /* above 1 */
+        return 0; /* above 1 */
     }
     *out = v;
     return 1;

@@ -18,7 +18,7 @@
 #define PF_PRICE_BUF 16
 /* Sizes: at most this many integer and fractional digits. */
 #define PF_SIZE_INT_DIGITS 15
-#define PF_SIZE_SCALE 12
+#define PF_SIZE_SCALE      12
 /* Buffer for a canonical size: 15 + "." + 12 + NUL. */
 #define PF_SIZE_BUF 32
 /* Longest decimal text accepted as input (before canonicalisation). */
@@ -40,17 +40,17 @@ int pf_decimal_cmp(const char *a, const char *b);
  * when the value has at most max_int_digits integer digits and max_scale
  * fractional digits once trailing zeros are dropped and the result fits in
  * outsz; 0 otherwise. */
-int pf_decimal_canon(const char *s, size_t len, int max_int_digits, int max_scale,
-                     char *out, size_t outsz);
+int pf_decimal_canon(const char *s, size_t len, int max_int_digits, int max_scale, char *out,
+                     size_t outsz);
 
 /* Non-zero when canonical text is zero. */
 int pf_decimal_is_zero(const char *canon);
 
 typedef enum {
-    PF_DEC_PRICE,        /* 0 <= x <= 1: quotes, hints, last trade, outcome prices */
-    PF_DEC_LEVEL_PRICE,  /* 0 <  x <  1: a price level of a book */
-    PF_DEC_TICK,         /* 0 <  x <  1, at most PF_TICK_SCALE decimals: a tick size */
-    PF_DEC_SIZE          /* x >= 0, PF_SIZE_INT_DIGITS.PF_SIZE_SCALE */
+    PF_DEC_PRICE,       /* 0 <= x <= 1: quotes, hints, last trade, outcome prices */
+    PF_DEC_LEVEL_PRICE, /* 0 <  x <  1: a price level of a book */
+    PF_DEC_TICK,        /* 0 <  x <  1, at most PF_TICK_SCALE decimals: a tick size */
+    PF_DEC_SIZE         /* x >= 0, PF_SIZE_INT_DIGITS.PF_SIZE_SCALE */
 } pf_dec_kind_t;
 
 /* pf_decimal_canon plus the range of the kind. out needs PF_PRICE_BUF bytes

@@ -7,11 +7,16 @@
 const char *pf_role_name(pf_role_t r)
 {
     switch (r) {
-    case PF_ROLE_STARTING: return "starting";
-    case PF_ROLE_STANDBY: return "standby";
-    case PF_ROLE_ACTIVE: return "active";
-    case PF_ROLE_RECOVERING: return "recovering";
-    case PF_ROLE_STOPPING: return "stopping";
+    case PF_ROLE_STARTING:
+        return "starting";
+    case PF_ROLE_STANDBY:
+        return "standby";
+    case PF_ROLE_ACTIVE:
+        return "active";
+    case PF_ROLE_RECOVERING:
+        return "recovering";
+    case PF_ROLE_STOPPING:
+        return "stopping";
     }
     return "?";
 }
@@ -87,7 +92,8 @@ void pf_job_free(pf_job_t *j)
 void pf_feed_push_job_locked(pf_feed_t *f, pf_job_t *j)
 {
     j->next = NULL;
-    if (f->jobs_tail) f->jobs_tail->next = j; else f->jobs_head = j;
+    if (f->jobs_tail) f->jobs_tail->next = j;
+    else f->jobs_head = j;
     f->jobs_tail = j;
     pthread_cond_signal(&f->wake_writer);
 }

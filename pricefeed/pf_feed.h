@@ -27,9 +27,9 @@
 
 typedef enum {
     PF_ROLE_STARTING = 0,
-    PF_ROLE_STANDBY,      /* another instance holds the lock */
-    PF_ROLE_ACTIVE,       /* holds the lock */
-    PF_ROLE_RECOVERING,   /* was active, lost the database: keeps streaming, retries */
+    PF_ROLE_STANDBY,    /* another instance holds the lock */
+    PF_ROLE_ACTIVE,     /* holds the lock */
+    PF_ROLE_RECOVERING, /* was active, lost the database: keeps streaming, retries */
     PF_ROLE_STOPPING
 } pf_role_t;
 
@@ -50,11 +50,11 @@ typedef enum { PF_JOB_UPSERT, PF_JOB_SETTLE, PF_JOB_TOUCH } pf_job_kind_t;
 
 typedef struct pf_job {
     pf_job_kind_t kind;
-    char *condition_id;     /* UPSERT, SETTLE */
-    char *question, *slug;  /* UPSERT */
-    int closed;             /* UPSERT */
-    char *json;             /* UPSERT: tokens; TOUCH: token ids */
-    char *winner;           /* SETTLE: winning token id, NULL for a void market */
+    char *condition_id;    /* UPSERT, SETTLE */
+    char *question, *slug; /* UPSERT */
+    int closed;            /* UPSERT */
+    char *json;            /* UPSERT: tokens; TOUCH: token ids */
+    char *winner;          /* SETTLE: winning token id, NULL for a void market */
     struct pf_job *next;
 } pf_job_t;
 
@@ -63,9 +63,9 @@ void pf_job_free(pf_job_t *j);
 /* A connection that went silent: its books are compared with REST. */
 typedef struct pf_verify {
     int shard;
-    int generation;          /* the shard's connection count when asked */
+    int generation; /* the shard's connection count when asked */
     pf_strlist_t tokens;
-    int changed;             /* result: some book differed (the socket missed updates) */
+    int changed; /* result: some book differed (the socket missed updates) */
     struct pf_verify *next;
 } pf_verify_t;
 
@@ -85,12 +85,12 @@ typedef struct pf_feed {
     pthread_cond_t wake_writer;
     pthread_cond_t wake_rest;
 
-    pf_book_store_t *books;           /* pool: books_pool */
+    pf_book_store_t *books; /* pool: books_pool */
     apr_pool_t *books_pool;
     pf_role_t role;
     int db_up;
-    int64_t leader_since_ms;          /* 0 when not active */
-    int leader_epoch;                 /* increments on every acquisition of the lock */
+    int64_t leader_since_ms; /* 0 when not active */
+    int leader_epoch;        /* increments on every acquisition of the lock */
 
     /* rest -> stream: the tokens to subscribe (sorted), bumped version */
     pf_strlist_t desired;
@@ -118,7 +118,7 @@ typedef struct pf_feed {
     int64_t last_write_ms;
     int markets_tracked;
     int pending_resolutions;
-    char *connections_json;           /* malloc'd, from the stream thread */
+    char *connections_json; /* malloc'd, from the stream thread */
 } pf_feed_t;
 
 /* Milliseconds since the epoch. */

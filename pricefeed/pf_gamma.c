@@ -33,8 +33,7 @@ static const char *pf_id_text(apr_pool_t *p, json_object *v)
 
 /* A list of non-empty strings (JSON-in-a-string or a real array); the
  * element check decides what else is acceptable. -1 when malformed. */
-static int pf_string_list(apr_pool_t *p, json_object *v, int (*ok)(const char *),
-                          const char ***out)
+static int pf_string_list(apr_pool_t *p, json_object *v, int (*ok)(const char *), const char ***out)
 {
     json_object *arr;
     size_t i, n;
@@ -99,9 +98,14 @@ static const char *pf_tick(apr_pool_t *p, json_object *obj, const char *key)
 
 static const char *pf_flag_problem(apr_pool_t *p, const pf_market_t *m)
 {
-    struct { const char *name; int v; } f[] = {
-        { "closed", m->closed }, { "active", m->active },
-        { "enableOrderBook", m->enable_order_book }, { "negRiskOther", m->neg_risk_other },
+    struct {
+        const char *name;
+        int v;
+    } f[] = {
+        { "closed", m->closed },
+        { "active", m->active },
+        { "enableOrderBook", m->enable_order_book },
+        { "negRiskOther", m->neg_risk_other },
     };
     size_t i;
 
@@ -335,8 +339,7 @@ const char *pf_gamma_parse_page(apr_pool_t *p, const char *buf, apr_size_t len,
     return NULL;
 }
 
-const char *pf_gamma_parse_market(apr_pool_t *p, const char *buf, apr_size_t len,
-                                  pf_market_t **out)
+const char *pf_gamma_parse_market(apr_pool_t *p, const char *buf, apr_size_t len, pf_market_t **out)
 {
     json_object *root;
     const char *err;
@@ -360,10 +363,14 @@ const char *pf_gamma_parse_market(apr_pool_t *p, const char *buf, apr_size_t len
 const char *pf_res_kind_name(pf_res_kind_t kind)
 {
     switch (kind) {
-    case PF_RES_PENDING: return "pending";
-    case PF_RES_WINNER: return "winner";
-    case PF_RES_VOID: return "void";
-    case PF_RES_INVALID: return "invalid";
+    case PF_RES_PENDING:
+        return "pending";
+    case PF_RES_WINNER:
+        return "winner";
+    case PF_RES_VOID:
+        return "void";
+    case PF_RES_INVALID:
+        return "invalid";
     }
     return "?";
 }
@@ -465,7 +472,7 @@ const char *pf_clob_parse_market(apr_pool_t *p, const char *buf, apr_size_t len,
         }
         ct->winner = pf_flag(t, "winner");
         if (ct->winner == PF_FLAG_ABSENT) {
-            ct->winner = 0;     /* live markets may leave it out */
+            ct->winner = 0; /* live markets may leave it out */
         }
         if (!ct->token_id || ct->winner == PF_FLAG_INVALID) {
             c->tokens_valid = 0;
@@ -480,8 +487,8 @@ void pf_clob_resolution(const pf_clob_market_t *c, const char *expected_conditio
 {
     int i, winners = 0, w = -1;
 
-    if (expected_condition_id && (!c->condition_id
-                                  || strcmp(c->condition_id, expected_condition_id) != 0)) {
+    if (expected_condition_id
+        && (!c->condition_id || strcmp(c->condition_id, expected_condition_id) != 0)) {
         pf_res_set(r, PF_RES_INVALID, NULL, "condition id does not match the request");
         return;
     }

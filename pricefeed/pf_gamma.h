@@ -14,21 +14,21 @@
 #include <json-c/json.h>
 
 /* Tri-state flags: 1 true, 0 false, or one of these. */
-#define PF_FLAG_ABSENT  (-1)   /* missing or null */
-#define PF_FLAG_INVALID (-2)   /* present but not a boolean */
+#define PF_FLAG_ABSENT  (-1) /* missing or null */
+#define PF_FLAG_INVALID (-2) /* present but not a boolean */
 
 typedef struct {
-    const char *gamma_id;        /* Gamma "id" as text; NULL when absent */
-    const char *condition_id;    /* NULL when missing or malformed */
-    const char *question;        /* "" when absent */
-    const char *slug;            /* NULL when absent */
+    const char *gamma_id;     /* Gamma "id" as text; NULL when absent */
+    const char *condition_id; /* NULL when missing or malformed */
+    const char *question;     /* "" when absent */
+    const char *slug;         /* NULL when absent */
     int closed;
     int active;
     int enable_order_book;
     int accepting_orders;
     int neg_risk;
     int neg_risk_other;
-    int n_outcomes;              /* -1 when missing or malformed */
+    int n_outcomes; /* -1 when missing or malformed */
     const char **outcomes;
     int n_tokens;                /* -1 when missing or malformed */
     const char **token_ids;      /* clobTokenIds, else positionIds */
@@ -41,7 +41,7 @@ typedef struct {
     /* binary, active, order book enabled, not closed, not a neg-risk
      * placeholder: subscribe it and list it */
     int tradable;
-    const char *skip_reason;     /* NULL when tradable */
+    const char *skip_reason; /* NULL when tradable */
     /* pp_upsert_market's p_tokens when binary (else NULL):
      * [{"token_id":"…","outcome":"Yes","tick_size":"0.01"},…] in outcome
      * order; tick_size only when known */
@@ -52,7 +52,7 @@ typedef struct {
     apr_array_header_t *markets; /* pf_market_t *, in page order */
     const char *next_cursor;     /* NULL on the last page (absent, null or "") */
     int n_tradable;
-    int n_not_objects;           /* array entries that were not objects */
+    int n_not_objects; /* array entries that were not objects */
 } pf_gamma_page_t;
 
 /* A /markets/keyset page {"markets":[…],"next_cursor":"…"} or a bare array
@@ -78,16 +78,16 @@ pf_market_t *pf_market_from_new_market_event(apr_pool_t *p, json_object *ev);
 /* ---- resolution ------------------------------------------------------------ */
 
 typedef enum {
-    PF_RES_PENDING = 0,  /* not resolved (yet): do not settle */
-    PF_RES_WINNER,       /* settle: winning_token_id pays 1.00, the other 0.00 */
-    PF_RES_VOID,         /* settle 50/50: pp_settle_market(condition_id, NULL) */
-    PF_RES_INVALID       /* the source contradicts itself: do not settle, log */
+    PF_RES_PENDING = 0, /* not resolved (yet): do not settle */
+    PF_RES_WINNER,      /* settle: winning_token_id pays 1.00, the other 0.00 */
+    PF_RES_VOID,        /* settle 50/50: pp_settle_market(condition_id, NULL) */
+    PF_RES_INVALID      /* the source contradicts itself: do not settle, log */
 } pf_res_kind_t;
 
 typedef struct {
     pf_res_kind_t kind;
-    const char *winning_token_id;  /* PF_RES_WINNER only */
-    const char *reason;            /* human-readable, never NULL */
+    const char *winning_token_id; /* PF_RES_WINNER only */
+    const char *reason;           /* human-readable, never NULL */
 } pf_resolution_t;
 
 const char *pf_res_kind_name(pf_res_kind_t kind);
@@ -99,23 +99,23 @@ const char *pf_res_kind_name(pf_res_kind_t kind);
 void pf_gamma_resolution(const pf_market_t *m, pf_resolution_t *r);
 
 typedef struct {
-    const char *token_id;   /* NULL when malformed */
-    const char *outcome;    /* label, display only */
-    const char *price;      /* canonical, NULL when absent or malformed */
-    int winner;             /* 1, 0, or PF_FLAG_* */
+    const char *token_id; /* NULL when malformed */
+    const char *outcome;  /* label, display only */
+    const char *price;    /* canonical, NULL when absent or malformed */
+    int winner;           /* 1, 0, or PF_FLAG_* */
 } pf_clob_token_t;
 
 typedef struct {
-    const char *condition_id;   /* NULL when missing or malformed */
+    const char *condition_id; /* NULL when missing or malformed */
     int closed;
     int active;
     int accepting_orders;
     int enable_order_book;
     int is_50_50_outcome;
-    const char *tick_size;      /* minimum_tick_size, canonical; NULL when unknown */
-    int n_tokens;               /* 0 for "tokens": null */
+    const char *tick_size; /* minimum_tick_size, canonical; NULL when unknown */
+    int n_tokens;          /* 0 for "tokens": null */
     pf_clob_token_t *tokens;
-    int tokens_valid;           /* every token has an id and a boolean winner flag */
+    int tokens_valid; /* every token has an id and a boolean winner flag */
 } pf_clob_market_t;
 
 /* The CLOB GET /markets/{condition_id} object. A {"error":…} body is

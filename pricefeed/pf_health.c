@@ -56,7 +56,8 @@ void pf_health_write(pf_feed_t *f, apr_pool_t *p)
     for (i = 0; i <= PF_LAT_NBOUNDS; i++) {
         n = apr_psprintf(p, "%s%s%" APR_UINT64_T_FMT, n, i ? "," : "", lat.counts[i]);
     }
-    body = apr_psprintf(p,
+    body = apr_psprintf(
+        p,
         "{\"pid\":%ld,\"role\":\"%s\",\"database\":\"%s\",\"started_at\":%s,\"now\":%s,"
         "\"last_write_at\":%s,\"last_write_age_ms\":%s,\"markets_tracked\":%d,"
         "\"tokens_tracked\":%d,\"pending_resolutions\":%d,\"connections\":%s,"
@@ -69,13 +70,12 @@ void pf_health_write(pf_feed_t *f, apr_pool_t *p)
         ",\"reconnects\":%" APR_UINT64_T_FMT ",\"touches\":%" APR_UINT64_T_FMT
         ",\"verifications\":%" APR_UINT64_T_FMT "},"
         "\"latency_ms\":{\"bounds\":[%s],\"counts\":[%s]}}\n",
-        (long)getpid(), pf_role_name(role), db_up ? "connected" : "down",
-        pf_iso(p, f->started_ms), pf_iso(p, now),
-        last_write ? pf_iso(p, last_write) : "null",
-        last_write ? apr_psprintf(p, "%" APR_INT64_T_FMT, now - last_write) : "null",
-        markets, tokens, pending, conns, c.frames, c.events, c.level_updates, c.tokens_written,
-        c.batches, c.fills, c.settlements, c.write_failures, c.discoveries, c.snapshots,
-        c.rest_errors, c.rate_limited, c.reconnects, c.touches, c.verifications, b, n);
+        (long)getpid(), pf_role_name(role), db_up ? "connected" : "down", pf_iso(p, f->started_ms),
+        pf_iso(p, now), last_write ? pf_iso(p, last_write) : "null",
+        last_write ? apr_psprintf(p, "%" APR_INT64_T_FMT, now - last_write) : "null", markets,
+        tokens, pending, conns, c.frames, c.events, c.level_updates, c.tokens_written, c.batches,
+        c.fills, c.settlements, c.write_failures, c.discoveries, c.snapshots, c.rest_errors,
+        c.rate_limited, c.reconnects, c.touches, c.verifications, b, n);
 
     tmp = apr_psprintf(p, "%s.tmp.%ld", path, (long)getpid());
     fp = fopen(tmp, "w");

@@ -159,8 +159,8 @@ pf_val_t pf_json_decimal(json_object *v, pf_dec_kind_t kind, char *out, apr_size
     return pf_decimal_parse(kind, text, strlen(text), out, outsz) ? PF_VAL_OK : PF_VAL_INVALID;
 }
 
-pf_val_t pf_json_decimal_field(json_object *obj, const char *key, pf_dec_kind_t kind,
-                               char *out, apr_size_t outsz)
+pf_val_t pf_json_decimal_field(json_object *obj, const char *key, pf_dec_kind_t kind, char *out,
+                               apr_size_t outsz)
 {
     if (!pf_json_has(obj, key)) {
         return PF_VAL_ABSENT;
@@ -318,11 +318,21 @@ void pf_buf_quote(pf_buf_t *b, const char *s)
         pf_buf_add(b, start, (apr_size_t)(q - start));
         start = q + 1;
         switch (c) {
-        case '"': pf_buf_add(b, "\\\"", 2); break;
-        case '\\': pf_buf_add(b, "\\\\", 2); break;
-        case '\n': pf_buf_add(b, "\\n", 2); break;
-        case '\r': pf_buf_add(b, "\\r", 2); break;
-        case '\t': pf_buf_add(b, "\\t", 2); break;
+        case '"':
+            pf_buf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            pf_buf_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            pf_buf_add(b, "\\n", 2);
+            break;
+        case '\r':
+            pf_buf_add(b, "\\r", 2);
+            break;
+        case '\t':
+            pf_buf_add(b, "\\t", 2);
+            break;
         default: {
             char e[6] = { '\\', 'u', '0', '0', 0, 0 };
             pp_hex_byte(c, e + 4);

@@ -31,10 +31,10 @@ const char *pf_json_parse(apr_pool_t *p, const char *buf, apr_size_t len, json_o
 
 /* Outcome of reading an optional value. */
 typedef enum {
-    PF_VAL_ABSENT = 0,  /* key missing */
-    PF_VAL_NULL,        /* JSON null, or "" where a decimal was expected */
+    PF_VAL_ABSENT = 0, /* key missing */
+    PF_VAL_NULL,       /* JSON null, or "" where a decimal was expected */
     PF_VAL_OK,
-    PF_VAL_INVALID      /* present with the wrong type or an unacceptable value */
+    PF_VAL_INVALID /* present with the wrong type or an unacceptable value */
 } pf_val_t;
 
 /* The member, or NULL when obj is not an object or has no such key
@@ -55,8 +55,8 @@ pf_val_t pf_json_bool_field(json_object *obj, const char *key, int *out);
  * for the kind (pf_decimal_parse). "" and null are PF_VAL_NULL. v may be
  * NULL (absent). */
 pf_val_t pf_json_decimal(json_object *v, pf_dec_kind_t kind, char *out, apr_size_t outsz);
-pf_val_t pf_json_decimal_field(json_object *obj, const char *key, pf_dec_kind_t kind,
-                               char *out, apr_size_t outsz);
+pf_val_t pf_json_decimal_field(json_object *obj, const char *key, pf_dec_kind_t kind, char *out,
+                               apr_size_t outsz);
 
 /* A non-negative integer (epoch milliseconds and the like) from a string of
  * 1..18 digits or a JSON integer. "" and null are PF_VAL_NULL. */

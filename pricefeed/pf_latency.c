@@ -1,9 +1,10 @@
 #include "pf_latency.h"
 
 static const int64_t pf_bounds[PF_LAT_NBOUNDS] = {
-    1, 2, 3, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180, 200,
-    225, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1500, 2000, 3000, 4000, 5000,
-    7500, 10000, 20000, 30000, 60000};
+    1,   2,   3,   5,    7,    10,   15,   20,   25,   30,   40,    50,    60,    70,   80,
+    90,  100, 120, 140,  160,  180,  200,  225,  250,  300,  350,   400,   450,   500,  600,
+    700, 800, 900, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10000, 20000, 30000, 60000
+};
 
 const int64_t *pf_latency_bounds(void)
 {
@@ -17,7 +18,8 @@ void pf_latency_add(pf_latency_t *h, int64_t ms)
     /* first bound >= ms */
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (pf_bounds[mid] >= ms) hi = mid; else lo = mid + 1;
+        if (pf_bounds[mid] >= ms) hi = mid;
+        else lo = mid + 1;
     }
     h->counts[lo]++;
     h->total++;

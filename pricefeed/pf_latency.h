@@ -10,7 +10,7 @@
 #define PF_LAT_NBOUNDS 44
 
 typedef struct {
-    uint64_t counts[PF_LAT_NBOUNDS + 1];   /* last: above the last bound */
+    uint64_t counts[PF_LAT_NBOUNDS + 1]; /* last: above the last bound */
     uint64_t total;
 } pf_latency_t;
 

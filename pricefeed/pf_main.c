@@ -19,7 +19,7 @@ static pf_feed_t *pf_the_feed;
 
 static void pf_log_stderr(void *baton, pp_log_level_t level, const char *msg)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
+    static const char *const names[] = { "error", "warn", "info", "debug" };
     struct timespec ts;
     struct tm tm;
     char when[32];
@@ -34,7 +34,7 @@ static void pf_log_stderr(void *baton, pp_log_level_t level, const char *msg)
 
 static void pf_log_syslog(void *baton, pp_log_level_t level, const char *msg)
 {
-    static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+    static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
     (void)baton;
     syslog(prio[level], "%s", msg);
@@ -54,7 +54,8 @@ static void pf_usage(FILE *to)
           "  -c, --config FILE   configuration file (see docs/pricefeed.md)\n"
           "  --set key=value     override one setting (repeatable)\n"
           "  --check             parse the configuration, print it and exit\n"
-          "  -h, --help          this text\n", to);
+          "  -h, --help          this text\n",
+          to);
 }
 
 static const char *pf_read_file(apr_pool_t *p, const char *path, const char **out)
@@ -132,8 +133,8 @@ int main(int argc, char **argv)
     pf_config_defaults(&cfg);
     if (config_path) {
         const char *text = NULL;
-        if ((err = pf_read_file(pool, config_path, &text)) != NULL ||
-            (err = pf_config_parse(pool, &cfg, text, config_path)) != NULL) {
+        if ((err = pf_read_file(pool, config_path, &text)) != NULL
+            || (err = pf_config_parse(pool, &cfg, text, config_path)) != NULL) {
             fprintf(stderr, "polypartner-pricefeed: %s\n", err);
             return 2;
         }
@@ -196,10 +197,10 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 
-    pp_log(PP_LOG_INFO, "starting: gamma %s, clob %s, ws %s, lock %" APR_INT64_T_FMT,
-           cfg.gamma_url, cfg.clob_url, cfg.ws_url, cfg.lock_key);
-    if (pthread_create(&writer_thread, NULL, pf_writer_main, &feed) != 0 ||
-        pthread_create(&rest_thread, NULL, pf_rest_main, &feed) != 0) {
+    pp_log(PP_LOG_INFO, "starting: gamma %s, clob %s, ws %s, lock %" APR_INT64_T_FMT, cfg.gamma_url,
+           cfg.clob_url, cfg.ws_url, cfg.lock_key);
+    if (pthread_create(&writer_thread, NULL, pf_writer_main, &feed) != 0
+        || pthread_create(&rest_thread, NULL, pf_rest_main, &feed) != 0) {
         pp_log(PP_LOG_ERR, "cannot start threads");
         return 1;
     }

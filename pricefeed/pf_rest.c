@@ -18,25 +18,25 @@
 #include "pf_retry.h"
 
 #define PF_BOOKS_PER_REQUEST 500
-#define PF_MAX_BODY (256u * 1024u * 1024u)
+#define PF_MAX_BODY          (256u * 1024u * 1024u)
 
 enum { PF_API_GAMMA = 0, PF_API_CLOB = 1 };
-static const char *const pf_api_name[] = {"gamma", "clob"};
+static const char *const pf_api_name[] = { "gamma", "clob" };
 
 typedef enum {
-    PF_MKT_TRACKED = 0,   /* streamed */
-    PF_MKT_CLOSED,        /* closed: waiting for resolution */
+    PF_MKT_TRACKED = 0, /* streamed */
+    PF_MKT_CLOSED,      /* closed: waiting for resolution */
     PF_MKT_SETTLED,
-    PF_MKT_UNTRACKED      /* open elsewhere but not tradable, or unknown to Gamma */
+    PF_MKT_UNTRACKED /* open elsewhere but not tradable, or unknown to Gamma */
 } pf_mkt_state_t;
 
 typedef struct {
     char *condition_id;
-    char *gamma_id;       /* NULL when only known from the database */
+    char *gamma_id; /* NULL when only known from the database */
     char *tokens[2];
-    char *signature;      /* question|slug|tokens: upsert again when it changes */
+    char *signature; /* question|slug|tokens: upsert again when it changes */
     pf_mkt_state_t state;
-    int seen;             /* in the current discovery run */
+    int seen; /* in the current discovery run */
     int settling;
     int64_t next_check_ms;
 } pf_mkt_t;
@@ -56,14 +56,14 @@ typedef struct {
     int64_t not_before[2];
     pf_backoff_t backoff[2];
     apr_pool_t *root, *scratch;
-    apr_hash_t *markets;          /* condition id -> pf_mkt_t (malloc'd) */
-    int epoch;                    /* leader_epoch our state belongs to */
+    apr_hash_t *markets; /* condition id -> pf_mkt_t (malloc'd) */
+    int epoch;           /* leader_epoch our state belongs to */
     int db_markets_epoch;
     int64_t next_discovery_ms;
     int64_t next_resolution_ms;
     int discovered_once;
-    pf_strlist_t want_books;      /* tokens to snapshot */
-    pf_strlist_t hints;           /* condition ids to check at once */
+    pf_strlist_t want_books; /* tokens to snapshot */
+    pf_strlist_t hints;      /* condition ids to check at once */
 } pf_rest_t;
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -106,8 +106,9 @@ static size_t pf_on_header(char *buf, size_t size, size_t nmemb, void *ud)
         if (len >= sizeof(r->retry_after)) len = sizeof(r->retry_after) - 1;
         memcpy(r->retry_after, v, len);
         r->retry_after[len] = '\0';
-        while (len && (r->retry_after[len - 1] == '\r' || r->retry_after[len - 1] == '\n' ||
-                       r->retry_after[len - 1] == ' ')) {
+        while (len
+               && (r->retry_after[len - 1] == '\r' || r->retry_after[len - 1] == '\n'
+                   || r->retry_after[len - 1] == ' ')) {
             r->retry_after[--len] = '\0';
         }
     }
@@ -127,8 +128,8 @@ static void pf_gate_fail(pf_rest_t *r, int api, int64_t at_least_ms, const char 
         d = at_least_ms;
     }
     r->not_before[api] = pf_now_ms() + d;
-    pp_log(PP_LOG_WARN, "%s: %s; next request in %" APR_INT64_T_FMT " ms", pf_api_name[api],
-           what, d);
+    pp_log(PP_LOG_WARN, "%s: %s; next request in %" APR_INT64_T_FMT " ms", pf_api_name[api], what,
+           d);
     pthread_mutex_lock(&r->f->lock);
     r->f->c.rest_errors++;
     pthread_mutex_unlock(&r->f->lock);
@@ -156,9 +157,10 @@ static long pf_http(pf_rest_t *r, int api, const char *url, const char *post)
     }
     rc = curl_easy_perform(r->curl);
     if (rc != CURLE_OK) {
-        pf_gate_fail(r, api, 0, apr_psprintf(r->scratch, "%s %s: %s%s", post ? "POST" : "GET",
-                                             url, curl_easy_strerror(rc),
-                                             r->body.too_big ? " (response too large)" : ""));
+        pf_gate_fail(r, api, 0,
+                     apr_psprintf(r->scratch, "%s %s: %s%s", post ? "POST" : "GET", url,
+                                  curl_easy_strerror(rc),
+                                  r->body.too_big ? " (response too large)" : ""));
         return 0;
     }
     curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -247,7 +249,7 @@ static void pf_track(pf_rest_t *r, const pf_market_t *m)
         return;
     }
     if (k->state == PF_MKT_CLOSED || k->state == PF_MKT_SETTLED) {
-        return;   /* closing is final */
+        return; /* closing is final */
     }
     pf_queue_upsert(r, m, 0);
     pf_set_str(&k->signature, sig);
@@ -292,7 +294,7 @@ static int pf_cmp_mkt(const void *a, const void *b)
 static void pf_publish(pf_rest_t *r)
 {
     apr_hash_index_t *hi;
-    pf_strlist_t l = {0};
+    pf_strlist_t l = { 0 };
     pf_mkt_t **v;
     int tracked = 0, pending = 0, i;
 
@@ -353,7 +355,7 @@ static const char *pf_escape(pf_rest_t *r, const char *s)
  * NULL with *failed set when the request failed (as opposed to not found). */
 static pf_market_t *pf_gamma_lookup(pf_rest_t *r, const char *cid, int *failed)
 {
-    static const char *const closed_flags[] = {"true", "false"};
+    static const char *const closed_flags[] = { "true", "false" };
     int i;
 
     *failed = 0;
@@ -401,19 +403,18 @@ static void pf_check_missing(pf_rest_t *r, pf_mkt_t *k)
     pf_market_t *m = pf_gamma_lookup(r, k->condition_id, &failed);
 
     if (failed) {
-        return;   /* try again after the next discovery */
+        return; /* try again after the next discovery */
     }
     if (m && m->closed == 1) {
         pf_close_market(r, k, m);
         return;
     }
     if (m && m->tradable) {
-        return;   /* still open and tradable: only missing from one listing */
+        return; /* still open and tradable: only missing from one listing */
     }
     if (k->state == PF_MKT_TRACKED) {
-        pp_log(PP_LOG_INFO, "market %s is no longer tradable (%s): not streamed",
-               k->condition_id, m ? (m->skip_reason ? m->skip_reason : "not listed")
-                                  : "unknown to Gamma");
+        pp_log(PP_LOG_INFO, "market %s is no longer tradable (%s): not streamed", k->condition_id,
+               m ? (m->skip_reason ? m->skip_reason : "not listed") : "unknown to Gamma");
         pf_untrack_books(r, k);
     }
     k->state = PF_MKT_UNTRACKED;
@@ -429,7 +430,8 @@ static void pf_discover(pf_rest_t *r)
         ((pf_mkt_t *)apr_hash_this_val(hi))->seen = 0;
     }
     for (;;) {
-        const char *url = apr_psprintf(r->scratch, "%s/markets/keyset?closed=false&limit=500%s%s%s%s",
+        const char *url = apr_psprintf(r->scratch,
+                                       "%s/markets/keyset?closed=false&limit=500%s%s%s%s",
                                        r->cfg->gamma_url, *r->cfg->gamma_query ? "&" : "",
                                        r->cfg->gamma_query, cursor ? "&after_cursor=" : "",
                                        cursor ? pf_escape(r, cursor) : "");
@@ -439,7 +441,7 @@ static void pf_discover(pf_rest_t *r)
         int i;
 
         if (!pf_gate_open(r, PF_API_GAMMA)) {
-            return;   /* resumes from the first page when the gate opens */
+            return; /* resumes from the first page when the gate opens */
         }
         st = pf_http(r, PF_API_GAMMA, url, NULL);
         if (st != 200) {
@@ -481,11 +483,12 @@ static void pf_discover(pf_rest_t *r)
     /* complete listing: whatever is not in it any more is looked up */
     for (hi = apr_hash_first(r->scratch, r->markets); hi; hi = apr_hash_next(hi)) {
         pf_mkt_t *k = apr_hash_this_val(hi);
-        if (!k->seen && (k->state == PF_MKT_TRACKED ||
-                         (k->state == PF_MKT_UNTRACKED && !k->gamma_id && !capped))) {
+        if (!k->seen
+            && (k->state == PF_MKT_TRACKED
+                || (k->state == PF_MKT_UNTRACKED && !k->gamma_id && !capped))) {
             pf_check_missing(r, k);
             if (k->state == PF_MKT_UNTRACKED && !k->gamma_id) {
-                pf_set_str(&k->gamma_id, "");   /* looked up once */
+                pf_set_str(&k->gamma_id, ""); /* looked up once */
             }
         }
     }
@@ -531,7 +534,7 @@ static void pf_snapshots(pf_rest_t *r)
                 pf_gate_fail(r, PF_API_CLOB, 0,
                              apr_psprintf(r->scratch, "POST /books: HTTP %ld", st));
             }
-            return;   /* kept: retried when the gate opens */
+            return; /* kept: retried when the gate opens */
         }
         pthread_mutex_lock(&r->f->lock);
         pf_book_store_set_origin(r->f->books, pf_now_ms());
@@ -611,7 +614,7 @@ static void pf_verifications(pf_rest_t *r)
     for (; v; v = next) {
         next = v->next;
         if (!pf_gate_open(r, PF_API_CLOB) || !pf_verify(r, v)) {
-            pf_verify_free(v);   /* no answer: the stream's own deadline decides */
+            pf_verify_free(v); /* no answer: the stream's own deadline decides */
             continue;
         }
         pthread_mutex_lock(&r->f->lock);
@@ -642,14 +645,15 @@ static void pf_queue_settle(pf_rest_t *r, pf_mkt_t *k, const pf_resolution_t *re
 /* Returns 1 when the market resolved and its settlement was queued. */
 static int pf_check_resolution(pf_rest_t *r, pf_mkt_t *k)
 {
-    pf_resolution_t res = {PF_RES_PENDING, NULL, "not checked"};
+    pf_resolution_t res = { PF_RES_PENDING, NULL, "not checked" };
     const char *url;
     long st;
 
     if (!pf_gate_open(r, PF_API_CLOB)) {
         return 0;
     }
-    url = apr_psprintf(r->scratch, "%s/markets/%s", r->cfg->clob_url, pf_escape(r, k->condition_id));
+    url = apr_psprintf(r->scratch, "%s/markets/%s", r->cfg->clob_url,
+                       pf_escape(r, k->condition_id));
     st = pf_http(r, PF_API_CLOB, url, NULL);
     if (st == 200) {
         pf_clob_market_t *c;
@@ -756,7 +760,7 @@ static void pf_reset_state(pf_rest_t *r)
 static void pf_take_inbox(pf_rest_t *r, int *active)
 {
     pf_feed_t *f = r->f;
-    pf_strlist_t dbm = {0}, settled = {0};
+    pf_strlist_t dbm = { 0 }, settled = { 0 };
     int i, new_market = 0, epoch, dbm_changed = 0;
     pf_role_t role;
 
@@ -783,7 +787,7 @@ static void pf_take_inbox(pf_rest_t *r, int *active)
     }
     if (*active && r->epoch != epoch) {
         r->epoch = epoch;
-        r->next_discovery_ms = 0;   /* a new leadership: discover at once */
+        r->next_discovery_ms = 0; /* a new leadership: discover at once */
     }
     if (dbm_changed) {
         for (i = 0; i < dbm.n; i++) {
@@ -872,7 +876,7 @@ void *pf_rest_main(void *arg)
                 r.next_discovery_ms = now + r.cfg->discovery_ms;
                 pf_discover(&r);
                 if (!r.discovered_once) {
-                    r.next_discovery_ms = 0;   /* failed: retry when the gate opens */
+                    r.next_discovery_ms = 0; /* failed: retry when the gate opens */
                 }
             }
             if (r.hints.n || now >= r.next_resolution_ms) {
@@ -889,12 +893,15 @@ void *pf_rest_main(void *arg)
             }
         }
         pthread_mutex_lock(&f->lock);
-        if (!atomic_load(&f->stopping) && !f->snapshot_wanted.n && !f->resolved_hints.n &&
-            !f->settled.n && !f->verify_requests) {
+        if (!atomic_load(&f->stopping) && !f->snapshot_wanted.n && !f->resolved_hints.n
+            && !f->settled.n && !f->verify_requests) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 100000000L;
-            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
             pthread_cond_timedwait(&f->wake_rest, &f->lock, &ts);
         }
         pthread_mutex_unlock(&f->lock);

@@ -9,7 +9,7 @@
 typedef struct {
     int64_t min_ms;
     int64_t max_ms;
-    int attempts;        /* consecutive failures so far */
+    int attempts; /* consecutive failures so far */
 } pf_backoff_t;
 
 void pf_backoff_init(pf_backoff_t *b, int64_t min_ms, int64_t max_ms);

@@ -21,15 +21,15 @@
 #define PF_TICK_US (100 * LWS_US_PER_MS)
 
 typedef enum {
-    PF_CONN_IDLE = 0,     /* not connected, nothing scheduled (no tokens) */
+    PF_CONN_IDLE = 0, /* not connected, nothing scheduled (no tokens) */
     PF_CONN_CONNECTING,
-    PF_CONN_SUBSCRIBED,   /* first message sent */
+    PF_CONN_SUBSCRIBED, /* first message sent */
     PF_CONN_BACKOFF,
     PF_CONN_CLOSING
 } pf_conn_state_t;
 
-static const char *const pf_conn_state_name[] = {"idle", "connecting", "subscribed", "backoff",
-                                                 "closing"};
+static const char *const pf_conn_state_name[] = { "idle", "connecting", "subscribed", "backoff",
+                                                  "closing" };
 
 typedef struct pf_msg {
     char *text;
@@ -47,11 +47,11 @@ typedef struct {
     int64_t last_data_ms;
     int64_t last_ping_ms;
     int reconnects;
-    int generation;           /* connections opened so far */
-    int verifying;            /* silent: books being compared with REST */
+    int generation; /* connections opened so far */
+    int verifying;  /* silent: books being compared with REST */
     int64_t silent_since_ms;
-    int kill;                 /* close from the next callback */
-    int got_data;             /* since this connection opened */
+    int kill;     /* close from the next callback */
+    int got_data; /* since this connection opened */
     pf_msg_t *out_head, *out_tail;
     char *rx;
     size_t rx_len, rx_cap;
@@ -67,7 +67,7 @@ typedef struct {
     pf_shard_t **shards;
     int n_shards, cap_shards;
     apr_pool_t *root, *scratch, *frame_pool;
-    apr_hash_t *where;        /* token id -> pf_shard_t * (keys live in shard lists) */
+    apr_hash_t *where; /* token id -> pf_shard_t * (keys live in shard lists) */
     int desired_version;
     int64_t last_touch_ms, last_watch_ms, last_health_ms;
     pf_ws_ctx_t wsctx;
@@ -91,7 +91,8 @@ static void pf_shard_send(pf_shard_t *s, const char *text)
     pf_msg_t *m = calloc(1, sizeof(*m));
 
     if (!m || !(m->text = strdup(text))) abort();
-    if (s->out_tail) s->out_tail->next = m; else s->out_head = m;
+    if (s->out_tail) s->out_tail->next = m;
+    else s->out_head = m;
     s->out_tail = m;
     if (s->wsi) {
         lws_callback_on_writable(s->wsi);
@@ -154,7 +155,7 @@ static void pf_shard_lost(pf_stream_t *st, pf_shard_t *s, const char *why)
     int64_t d = pf_backoff_next(&s->backoff, (uint32_t)rand());
 
     if (s->state == PF_CONN_BACKOFF || s->state == PF_CONN_IDLE) {
-        return;   /* already handled (a close is followed by the destroy) */
+        return; /* already handled (a close is followed by the destroy) */
     }
     s->wsi = NULL;
     pf_shard_drop_output(s);
@@ -253,8 +254,7 @@ static void pf_shard_frame(pf_stream_t *st, pf_shard_t *s, const char *buf, size
     }
 }
 
-static int pf_shard_rx(pf_stream_t *st, pf_shard_t *s, struct lws *wsi, const void *in,
-                       size_t len)
+static int pf_shard_rx(pf_stream_t *st, pf_shard_t *s, struct lws *wsi, const void *in, size_t len)
 {
     if (s->rx_len + len + 1 > s->rx_cap) {
         size_t cap = s->rx_cap ? s->rx_cap : 65536;
@@ -276,7 +276,7 @@ static int pf_shard_rx(pf_stream_t *st, pf_shard_t *s, struct lws *wsi, const vo
             pf_shard_frame(st, s, s->rx, s->rx_len);
         }
         s->rx_len = 0;
-        if (s->rx_cap > 4u * 1024u * 1024u) {   /* an initial dump: do not keep it */
+        if (s->rx_cap > 4u * 1024u * 1024u) { /* an initial dump: do not keep it */
             free(s->rx);
             s->rx = NULL;
             s->rx_cap = 0;
@@ -360,8 +360,9 @@ static int pf_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         return pf_shard_writeable(st, s, wsi);
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (pf_is_current(s, wsi)) {
-            pf_shard_lost(st, s, apr_psprintf(st->scratch, "connection failed: %s",
-                                              in ? (const char *)in : "unknown error"));
+            pf_shard_lost(st, s,
+                          apr_psprintf(st->scratch, "connection failed: %s",
+                                       in ? (const char *)in : "unknown error"));
         }
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -381,8 +382,7 @@ static int pf_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 }
 
 static const struct lws_protocols pf_protocols[] = {
-    {"pf-market", pf_callback, 0, 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0}
+    { "pf-market", pf_callback, 0, 65536, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 /* ---- shards ------------------------------------------------------------------- */
@@ -420,7 +420,7 @@ static int pf_shard_has_room(const pf_shard_t *s, int cap)
  * then additions into the emptiest shards. */
 static void pf_apply_desired(pf_stream_t *st)
 {
-    pf_strlist_t want = {0};
+    pf_strlist_t want = { 0 };
     apr_hash_t *wanted;
     int version, i, j;
     apr_pool_t *p = st->scratch;
@@ -444,7 +444,7 @@ static void pf_apply_desired(pf_stream_t *st)
 
     for (i = 0; i < st->n_shards; i++) {
         pf_shard_t *s = st->shards[i];
-        pf_strlist_t gone = {0};
+        pf_strlist_t gone = { 0 };
         for (j = 0; j < s->tokens.n;) {
             if (!apr_hash_get(wanted, s->tokens.v[j], APR_HASH_KEY_STRING)) {
                 apr_hash_set(st->where, s->tokens.v[j], APR_HASH_KEY_STRING, NULL);
@@ -476,7 +476,7 @@ static void pf_apply_desired(pf_stream_t *st)
     /* additions, grouped per shard */
     for (i = 0; i < want.n;) {
         pf_shard_t *best = NULL;
-        pf_strlist_t added = {0};
+        pf_strlist_t added = { 0 };
         int k;
 
         if (apr_hash_get(st->where, want.v[i], APR_HASH_KEY_STRING)) {
@@ -485,8 +485,8 @@ static void pf_apply_desired(pf_stream_t *st)
         }
         for (k = 0; k < st->n_shards; k++) {
             pf_shard_t *s = st->shards[k];
-            if (s->state != PF_CONN_CLOSING && pf_shard_has_room(s, st->cfg->tokens_per_connection) &&
-                (!best || s->tokens.n < best->tokens.n)) {
+            if (s->state != PF_CONN_CLOSING && pf_shard_has_room(s, st->cfg->tokens_per_connection)
+                && (!best || s->tokens.n < best->tokens.n)) {
                 best = s;
             }
         }
@@ -535,8 +535,8 @@ static void pf_touch(pf_stream_t *st, int64_t now)
     pthread_mutex_lock(&st->f->lock);
     for (i = 0; i < st->n_shards; i++) {
         pf_shard_t *s = st->shards[i];
-        if (s->state != PF_CONN_SUBSCRIBED || !s->got_data ||
-            now - s->last_data_ms > st->cfg->stale_after_ms) {
+        if (s->state != PF_CONN_SUBSCRIBED || !s->got_data
+            || now - s->last_data_ms > st->cfg->stale_after_ms) {
             continue;
         }
         for (k = 0; k < s->tokens.n; k++) {
@@ -567,13 +567,14 @@ static void pf_touch(pf_stream_t *st, int64_t now)
 /* Tokens silent for token_resnapshot_after on a healthy connection: re-read. */
 static void pf_watch_tokens(pf_stream_t *st, int64_t now)
 {
-    pf_strlist_t stale = {0};
+    pf_strlist_t stale = { 0 };
     int i, k;
 
     pthread_mutex_lock(&st->f->lock);
     for (i = 0; i < st->n_shards; i++) {
         pf_shard_t *s = st->shards[i];
-        if (s->state != PF_CONN_SUBSCRIBED || now - s->connected_ms < st->cfg->token_resnapshot_ms) {
+        if (s->state != PF_CONN_SUBSCRIBED
+            || now - s->connected_ms < st->cfg->token_resnapshot_ms) {
             continue;
         }
         for (k = 0; k < s->tokens.n; k++) {
@@ -588,8 +589,10 @@ static void pf_watch_tokens(pf_stream_t *st, int64_t now)
     }
     pthread_mutex_unlock(&st->f->lock);
     if (stale.n) {
-        pp_log(PP_LOG_INFO, "%d tokens without events for %" APR_INT64_T_FMT " s: re-reading "
-               "their books", stale.n, st->cfg->token_resnapshot_ms / 1000);
+        pp_log(PP_LOG_INFO,
+               "%d tokens without events for %" APR_INT64_T_FMT " s: re-reading "
+               "their books",
+               stale.n, st->cfg->token_resnapshot_ms / 1000);
         pf_want_snapshots(st, &stale);
     }
     pf_strlist_clear(&stale);
@@ -610,8 +613,9 @@ static void pf_publish_connections(pf_stream_t *st, int64_t now)
         if (s->got_data) snprintf(age, sizeof(age), "%" APR_INT64_T_FMT, now - s->last_data_ms);
         p += snprintf(p, cap - (size_t)(p - json),
                       "%s{\"id\":%d,\"state\":\"%s\",\"tokens\":%d,\"last_data_age_ms\":%s,"
-                      "\"reconnects\":%d}", i ? "," : "", s->id, pf_conn_state_name[s->state],
-                      s->tokens.n, age, s->reconnects);
+                      "\"reconnects\":%d}",
+                      i ? "," : "", s->id, pf_conn_state_name[s->state], s->tokens.n, age,
+                      s->reconnects);
     }
     *p++ = ']';
     *p = '\0';
@@ -637,8 +641,10 @@ static void pf_shard_verify(pf_stream_t *st, pf_shard_t *s, int64_t now)
     }
     s->verifying = 1;
     s->silent_since_ms = now;
-    pp_log(PP_LOG_DEBUG, "ws[%d]: no data for %" APR_INT64_T_FMT " ms: comparing its books "
-           "with REST", s->id, now - s->last_data_ms);
+    pp_log(PP_LOG_DEBUG,
+           "ws[%d]: no data for %" APR_INT64_T_FMT " ms: comparing its books "
+           "with REST",
+           s->id, now - s->last_data_ms);
     pthread_mutex_lock(&st->f->lock);
     v->next = st->f->verify_requests;
     st->f->verify_requests = v;
@@ -658,14 +664,13 @@ static void pf_take_verifications(pf_stream_t *st, int64_t now)
         next = v->next;
         if (v->shard < st->n_shards) {
             pf_shard_t *s = st->shards[v->shard];
-            if (s->generation == v->generation && s->verifying &&
-                s->state == PF_CONN_SUBSCRIBED) {
+            if (s->generation == v->generation && s->verifying && s->state == PF_CONN_SUBSCRIBED) {
                 s->verifying = 0;
                 if (v->changed) {
                     pf_shard_kill(s, "its books changed on REST while it was silent (frozen)");
                 }
                 else {
-                    s->last_data_ms = now;   /* quiet, and current */
+                    s->last_data_ms = now; /* quiet, and current */
                 }
             }
         }
@@ -690,8 +695,8 @@ static void pf_tick(lws_sorted_usec_list_t *sul)
         pf_shard_t *s = st->shards[i];
         switch (s->state) {
         case PF_CONN_BACKOFF:
-            if (now >= s->next_connect_ms && s->tokens.n &&
-                (role == PF_ROLE_ACTIVE || role == PF_ROLE_RECOVERING)) {
+            if (now >= s->next_connect_ms && s->tokens.n
+                && (role == PF_ROLE_ACTIVE || role == PF_ROLE_RECOVERING)) {
                 pf_shard_connect(st, s);
             }
             break;
@@ -709,7 +714,8 @@ static void pf_tick(lws_sorted_usec_list_t *sul)
                 pf_shard_verify(st, s, now);
             }
             else if (s->verifying && now - s->silent_since_ms > 2 * st->cfg->stale_after_ms) {
-                pf_shard_kill(s, apr_psprintf(st->scratch, "no data for %" APR_INT64_T_FMT
+                pf_shard_kill(s, apr_psprintf(st->scratch,
+                                              "no data for %" APR_INT64_T_FMT
                                               " ms and no REST answer to compare with",
                                               now - s->last_data_ms));
             }

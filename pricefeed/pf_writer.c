@@ -22,7 +22,7 @@ typedef struct {
     int leader;
     pf_backoff_t backoff;
     int64_t next_attempt_ms;
-    pf_job_t *jobs;              /* taken from the queue, not yet committed */
+    pf_job_t *jobs; /* taken from the queue, not yet committed */
     apr_pool_t *scratch;
     int64_t last_health_ms;
 } pf_writer_t;
@@ -32,12 +32,12 @@ static const struct {
     const char *sql;
     int nparams;
 } pf_stmts[] = {
-    {"pf_lock", "SELECT pg_try_advisory_lock($1::bigint)", 1},
-    {"pf_apply", "SELECT api.pp_apply_price_updates($1::jsonb)", 1},
-    {"pf_upsert", "SELECT api.pp_upsert_market($1, $2, $3, $4::boolean, $5::jsonb)", 5},
-    {"pf_settle", "SELECT api.pp_settle_market($1, $2)", 2},
-    {"pf_touch", "SELECT api.pp_touch_prices($1::jsonb)", 1},
-    {"pf_unresolved", "SELECT condition_id, closed FROM api.pp_unresolved_markets()", 0},
+    { "pf_lock", "SELECT pg_try_advisory_lock($1::bigint)", 1 },
+    { "pf_apply", "SELECT api.pp_apply_price_updates($1::jsonb)", 1 },
+    { "pf_upsert", "SELECT api.pp_upsert_market($1, $2, $3, $4::boolean, $5::jsonb)", 5 },
+    { "pf_settle", "SELECT api.pp_settle_market($1, $2)", 2 },
+    { "pf_touch", "SELECT api.pp_touch_prices($1::jsonb)", 1 },
+    { "pf_unresolved", "SELECT condition_id, closed FROM api.pp_unresolved_markets()", 0 },
 };
 
 static void pf_writer_disconnect(pf_writer_t *w, const char *why)
@@ -63,10 +63,16 @@ static void pf_writer_disconnect(pf_writer_t *w, const char *why)
 
 static int pf_writer_connect(pf_writer_t *w)
 {
-    const char *keys[] = {"connect_timeout", "application_name", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "dbname", NULL};
-    const char *vals[] = {"5", "polypartner-pricefeed", "10", "5", "3", w->f->cfg->database,
-                          NULL};
+    const char *keys[] = { "connect_timeout",
+                           "application_name",
+                           "keepalives_idle",
+                           "keepalives_interval",
+                           "keepalives_count",
+                           "dbname",
+                           NULL };
+    const char *vals[] = {
+        "5", "polypartner-pricefeed", "10", "5", "3", w->f->cfg->database, NULL
+    };
     size_t i;
 
     w->conn = PQconnectdbParams(keys, vals, 1);
@@ -81,12 +87,14 @@ static int pf_writer_connect(pf_writer_t *w)
         return 0;
     }
     for (i = 0; i < sizeof(pf_stmts) / sizeof(pf_stmts[0]); i++) {
-        PGresult *r = PQprepare(w->conn, pf_stmts[i].name, pf_stmts[i].sql,
-                                pf_stmts[i].nparams, NULL);
+        PGresult *r = PQprepare(w->conn, pf_stmts[i].name, pf_stmts[i].sql, pf_stmts[i].nparams,
+                                NULL);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) {
-            pp_log(PP_LOG_ERR, "database: cannot prepare %s: %s (are the migrations "
-                   "applied?)", pf_stmts[i].name, PQresultErrorMessage(r));
+            pp_log(PP_LOG_ERR,
+                   "database: cannot prepare %s: %s (are the migrations "
+                   "applied?)",
+                   pf_stmts[i].name, PQresultErrorMessage(r));
         }
         PQclear(r);
         if (!ok) {
@@ -132,7 +140,7 @@ static void pf_writer_try_lock(pf_writer_t *w)
 {
     pf_feed_t *f = w->f;
     char key[32];
-    const char *vals[1] = {key};
+    const char *vals[1] = { key };
     PGresult *r;
     int got;
 
@@ -181,8 +189,9 @@ static void pf_writer_try_lock(pf_writer_t *w)
         int i;
         for (i = 0; i < PQntuples(r); i++) {
             pf_strlist_push(&f->db_markets,
-                            apr_pstrcat(w->scratch, strcmp(PQgetvalue(r, i, 1), "t") == 0
-                                        ? "C:" : "O:", PQgetvalue(r, i, 0), NULL));
+                            apr_pstrcat(w->scratch,
+                                        strcmp(PQgetvalue(r, i, 1), "t") == 0 ? "C:" : "O:",
+                                        PQgetvalue(r, i, 0), NULL));
         }
     }
     f->db_markets_epoch++;
@@ -209,8 +218,8 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
 
     switch (j->kind) {
     case PF_JOB_UPSERT: {
-        const char *vals[5] = {j->condition_id, j->question, j->slug, j->closed ? "t" : "f",
-                               j->json};
+        const char *vals[5] = { j->condition_id, j->question, j->slug, j->closed ? "t" : "f",
+                                j->json };
         r = pf_exec(w, "pf_upsert", 5, vals);
         if (!r) return 0;
         if (!pf_ok(r)) {
@@ -221,7 +230,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
         return 1;
     }
     case PF_JOB_SETTLE: {
-        const char *vals[2] = {j->condition_id, j->winner};
+        const char *vals[2] = { j->condition_id, j->winner };
         r = pf_exec(w, "pf_settle", 2, vals);
         if (!r) return 0;
         if (pf_ok(r)) {
@@ -241,7 +250,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
         return 1;
     }
     case PF_JOB_TOUCH: {
-        const char *vals[1] = {j->json};
+        const char *vals[1] = { j->json };
         r = pf_exec(w, "pf_touch", 1, vals);
         if (!r) return 0;
         if (pf_ok(r)) {
@@ -263,7 +272,7 @@ static int pf_writer_job(pf_writer_t *w, pf_job_t *j)
  * healthy connection, -2 when the connection was lost. */
 static long pf_writer_apply(pf_writer_t *w, const char *json)
 {
-    const char *vals[1] = {json};
+    const char *vals[1] = { json };
     PGresult *r = pf_exec(w, "pf_apply", 1, vals);
     long filled;
 
@@ -305,7 +314,7 @@ static int pf_writer_split(pf_writer_t *w, pf_batch_t *b)
 
     for (i = 0; i < b->count; i++) {
         pf_batch_t one;
-        pf_batch_opts_t o = {1, w->f->cfg->depth_levels};
+        pf_batch_opts_t o = { 1, w->f->cfg->depth_levels };
         long filled;
 
         pthread_mutex_lock(&w->f->lock);
@@ -345,7 +354,7 @@ static int pf_writer_split(pf_writer_t *w, pf_batch_t *b)
 static int pf_writer_cycle(pf_writer_t *w, int flush_all)
 {
     pf_feed_t *f = w->f;
-    pf_batch_opts_t opts = {f->cfg->batch_size, f->cfg->depth_levels};
+    pf_batch_opts_t opts = { f->cfg->batch_size, f->cfg->depth_levels };
 
     for (;;) {
         pf_batch_t b;
@@ -356,8 +365,10 @@ static int pf_writer_cycle(pf_writer_t *w, int flush_all)
         pthread_mutex_lock(&f->lock);
         /* append the queue to our own list: same critical section as the batch */
         if (f->jobs_head) {
-            for (tail = w->jobs; tail && tail->next; tail = tail->next) {}
-            if (tail) tail->next = f->jobs_head; else w->jobs = f->jobs_head;
+            for (tail = w->jobs; tail && tail->next; tail = tail->next) {
+            }
+            if (tail) tail->next = f->jobs_head;
+            else w->jobs = f->jobs_head;
             f->jobs_head = f->jobs_tail = NULL;
         }
         b.count = 0;
@@ -452,8 +463,8 @@ void *pf_writer_main(void *arg)
             }
         }
         pthread_mutex_lock(&f->lock);
-        if (!atomic_load(&f->stopping) &&
-            pf_book_store_dirty_count(f->books) < f->cfg->batch_size && !f->jobs_head) {
+        if (!atomic_load(&f->stopping) && pf_book_store_dirty_count(f->books) < f->cfg->batch_size
+            && !f->jobs_head) {
             /* wake for the next batch, and for the health report every second */
             int64_t wait = w.leader ? f->cfg->batch_interval_ms : 200;
             int64_t to_health = 1000 - (pf_now_ms() - w.last_health_ms);
@@ -482,7 +493,7 @@ void *pf_writer_main(void *arg)
         pf_job_free(j);
     }
     if (w.conn) {
-        PQfinish(w.conn);   /* ends the session: the advisory lock goes with it */
+        PQfinish(w.conn); /* ends the session: the advisory lock goes with it */
         w.conn = NULL;
     }
     pthread_mutex_lock(&f->lock);

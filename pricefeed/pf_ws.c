@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const char *const pf_ev_names[PF_EV__COUNT] = {
-    "book", "price_change", "last_trade_price", "tick_size_change", "best_bid_ask",
-    "new_market", "market_resolved", "unknown"
+    "book",         "price_change", "last_trade_price", "tick_size_change",
+    "best_bid_ask", "new_market",   "market_resolved",  "unknown"
 };
 
 pf_event_type_t pf_ws_event_type(const char *name)
@@ -112,8 +112,8 @@ static int64_t pf_ws_event_origin(json_object *ev, int64_t now)
 {
     int64_t ts;
 
-    if (pf_json_uint_field(ev, "timestamp", &ts) == PF_VAL_OK && ts > now - 86400000 &&
-        ts < now + 86400000) {
+    if (pf_json_uint_field(ev, "timestamp", &ts) == PF_VAL_OK && ts > now - 86400000
+        && ts < now + 86400000) {
         return ts;
     }
     return now;
@@ -162,9 +162,8 @@ static pf_apply_t pf_ws_event(pf_book_store_t *store, apr_pool_t *scratch, json_
     }
 }
 
-pf_frame_kind_t pf_ws_handle_frame(pf_book_store_t *store, apr_pool_t *scratch,
-                                   const char *buf, apr_size_t len, const pf_ws_ctx_t *ctx,
-                                   pf_frame_result_t *res)
+pf_frame_kind_t pf_ws_handle_frame(pf_book_store_t *store, apr_pool_t *scratch, const char *buf,
+                                   apr_size_t len, const pf_ws_ctx_t *ctx, pf_frame_result_t *res)
 {
     pf_frame_result_t local;
     pf_ws_stats_t *st = ctx ? ctx->stats : NULL;
@@ -189,12 +188,12 @@ pf_frame_kind_t pf_ws_handle_frame(pf_book_store_t *store, apr_pool_t *scratch,
         return res->kind;
     }
     err = pf_json_parse(scratch, buf, len, &root);
-    if (err || !root || (!json_object_is_type(root, json_type_object)
-                         && !json_object_is_type(root, json_type_array))) {
+    if (err || !root
+        || (!json_object_is_type(root, json_type_object)
+            && !json_object_is_type(root, json_type_array))) {
         char ex[96];
         pf_excerpt(buf, len, ex, sizeof(ex));
-        pp_log(PP_LOG_WARN, "ws: frame skipped (%s): %s", err ? err : "not an object or array",
-               ex);
+        pp_log(PP_LOG_WARN, "ws: frame skipped (%s): %s", err ? err : "not an object or array", ex);
         if (st) st->invalid_frames++;
         res->kind = PF_FRAME_INVALID;
         return res->kind;
@@ -203,7 +202,8 @@ pf_frame_kind_t pf_ws_handle_frame(pf_book_store_t *store, apr_pool_t *scratch,
     n = json_object_is_type(root, json_type_array) ? json_object_array_length(root) : 1;
     for (k = 0; k < n; k++) {
         json_object *ev = json_object_is_type(root, json_type_array)
-                          ? json_object_array_get_idx(root, k) : root;
+                              ? json_object_array_get_idx(root, k)
+                              : root;
         pf_event_type_t type;
         pf_apply_t r = pf_ws_event(store, scratch, ev, ctx, &type);
 
@@ -254,7 +254,7 @@ const char *pf_ws_subscribe_msg(apr_pool_t *p, const char *const *asset_ids, int
     pf_buf_t b;
 
     if (n <= 0) {
-        return NULL;    /* an empty list reportedly subscribes to every market */
+        return NULL; /* an empty list reportedly subscribes to every market */
     }
     pf_buf_init(&b, p, 64 + (apr_size_t)n * 82);
     pf_buf_puts(&b, "{\"assets_ids\":");
@@ -265,8 +265,7 @@ const char *pf_ws_subscribe_msg(apr_pool_t *p, const char *const *asset_ids, int
     return pf_buf_str(&b);
 }
 
-const char *pf_ws_operation_msg(apr_pool_t *p, int subscribe, const char *const *asset_ids,
-                                int n)
+const char *pf_ws_operation_msg(apr_pool_t *p, int subscribe, const char *const *asset_ids, int n)
 {
     pf_buf_t b;
 

@@ -12,12 +12,11 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: polypartner-keygen [PERMISSION...]\n"
-            "       polypartner-keygen --hash < keyfile\n"
-            "permissions: users:write accounts:read accounts:write (default: all three)\n"
-            "Line 1 of the output is the secret key: give it to the tenant once.\n"
-            "Line 2 goes inside that tenant's <PolyPartnerTenant> section.\n");
+    fprintf(stderr, "usage: polypartner-keygen [PERMISSION...]\n"
+                    "       polypartner-keygen --hash < keyfile\n"
+                    "permissions: users:write accounts:read accounts:write (default: all three)\n"
+                    "Line 1 of the output is the secret key: give it to the tenant once.\n"
+                    "Line 2 goes inside that tenant's <PolyPartnerTenant> section.\n");
     return 2;
 }
 

@@ -120,7 +120,7 @@ static int ref_number(const char *s, long long *out)
         return 1;
     }
     for (; *s; s++) {
-        n = n * 10 + (unsigned long long)(*s - '0');   /* 19 digits fit */
+        n = n * 10 + (unsigned long long)(*s - '0'); /* 19 digits fit */
     }
     *out = n > (unsigned long long)LONG_MAX ? -1 : (long long)n;
     return 1;
@@ -150,8 +150,10 @@ static void do_key(apr_pool_t *p, pp_tenants_t *reg, pp_tenant_t *t, int argc, c
         perms |= bit;
     }
     for (i = 0; spec_ok && i < reg->keys->nelts; i++) {
-        dup = dup || memcmp(APR_ARRAY_IDX(reg->keys, i, pp_tenant_key_t *)->digest, digest,
-                            PP_SHA256_LEN) == 0;
+        dup = dup
+              || memcmp(APR_ARRAY_IDX(reg->keys, i, pp_tenant_key_t *)->digest, digest,
+                        PP_SHA256_LEN)
+                     == 0;
     }
     err = pp_tenant_add_key(reg, t, argv[0], argc - 1, (const char *const *)argv + 1);
     if (!spec_ok || argc < 2 || !known || dup) {
@@ -251,7 +253,7 @@ static void do_number(const char *min_text, const char *max_text, const char *te
     int ok;
 
     if (min < 0 || max < min) {
-        return;   /* outside the function's contract */
+        return; /* outside the function's contract */
     }
     ok = pp_config_number(text, min, max, &out);
     if (ref_number(text, &want) && want != -1 && want >= min && want <= max) {

@@ -33,8 +33,8 @@ static int is_digits(const char *s)
 
 /* Decodes text against one filter set; on success checks the result and
  * that it re-encodes to text itself. */
-static void decode_and_check(apr_pool_t *p, const char *text, const char *account,
-                             const char *side, const char *market)
+static void decode_and_check(apr_pool_t *p, const char *text, const char *account, const char *side,
+                             const char *market)
 {
     pp_cursor_t out;
     const char *again;
@@ -49,7 +49,7 @@ static void decode_and_check(apr_pool_t *p, const char *text, const char *accoun
     }
     again = pp_cursor_encode(p, key, KEY_LEN, &out);
     if (again == NULL || strcmp(again, text) != 0) {
-        abort();   /* two texts for one cursor, or one we cannot reissue */
+        abort(); /* two texts for one cursor, or one we cannot reissue */
     }
 }
 
@@ -86,8 +86,9 @@ static const char *sign(apr_pool_t *p, const uint8_t *payload, size_t n)
     if (n) {
         memcpy(data + sizeof(context) - 1, payload, n);
     }
-    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, KEY_LEN, data,
-                  sizeof(context) - 1 + n, mac, sizeof(mac), &mac_len) == NULL) {
+    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, KEY_LEN, data, sizeof(context) - 1 + n,
+                  mac, sizeof(mac), &mac_len)
+        == NULL) {
         return NULL;
     }
     return apr_pstrcat(p, b64url(p, payload, n), ".", b64url(p, mac, mac_len), NULL);
@@ -125,11 +126,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             text = pp_cursor_encode(p, key, KEY_LEN, &c);
             if (text != NULL) {
                 if (strlen(text) > PP_CURSOR_MAX_TEXT
-                    || pp_cursor_decode(p, key, KEY_LEN, text, c.account_id, c.side,
-                                        c.market_id, &out) != NULL
+                    || pp_cursor_decode(p, key, KEY_LEN, text, c.account_id, c.side, c.market_id,
+                                        &out)
+                           != NULL
                     || strcmp(out.filled_at_us, c.filled_at_us) != 0
                     || strcmp(out.order_id, c.order_id) != 0) {
-                    abort();   /* issued a cursor we then refuse */
+                    abort(); /* issued a cursor we then refuse */
                 }
                 decode_and_check(p, text, c.account_id, c.side ? c.side : "",
                                  c.market_id ? c.market_id : "");

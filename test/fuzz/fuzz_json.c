@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pp_json_parse_object(p, (const char *)data, size, &o) == NULL) {
         out = pp_json_serialize(p, o, &len);
         if (pp_json_check(p, out, len, PP_JSON_MAX_DEPTH + 1) != NULL) {
-            abort();   /* we produced JSON our own reader rejects */
+            abort(); /* we produced JSON our own reader rejects */
         }
     }
     apr_pool_destroy(p);

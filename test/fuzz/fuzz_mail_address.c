@@ -35,13 +35,14 @@ static void check_message(apr_pool_t *p, const char *msg, const pp_email_parts_t
     if (!utf8_ok(msg)) {
         abort();
     }
-    want = apr_pstrcat(p, "To: ", to->utf8_local
-                                      ? apr_pstrcat(p, to->local, "@", to->domain, NULL)
-                                      : to->envelope, NULL);
+    want = apr_pstrcat(p, "To: ",
+                       to->utf8_local ? apr_pstrcat(p, to->local, "@", to->domain, NULL)
+                                      : to->envelope,
+                       NULL);
     for (; (eol = strstr(line, "\r\n")) != NULL && eol != line; line = eol + 2) {
         const char *text = apr_pstrmemdup(p, line, (apr_size_t)(eol - line));
         if (strchr(text, '\r') || strchr(text, '\n')) {
-            abort();   /* a bare CR or LF would end or inject a header */
+            abort(); /* a bare CR or LF would end or inject a header */
         }
         if (strncmp(text, "To: ", 4) == 0) {
             to_lines++;
@@ -74,13 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     norm = pp_email_normalize(p, raw);
     if (!norm) {
         if (utf8_ok(raw)) {
-            abort();   /* only invalid UTF-8 has no normal form */
+            abort(); /* only invalid UTF-8 has no normal form */
         }
         apr_pool_destroy(p);
         return 0;
     }
     if (!utf8_ok(norm) || strcmp(pp_email_normalize(p, norm), norm) != 0) {
-        abort();   /* valid UTF-8, and idempotent */
+        abort(); /* valid UTF-8, and idempotent */
     }
 
     why = pp_email_split(p, norm, &parts);
@@ -101,11 +102,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* a deliverable address: an ASCII A-label domain, an envelope within
      * RFC 5321's limit that is itself deliverable, and a sound message */
-    if (!ascii_only(parts.ascii_domain) ||
-        strcmp(parts.envelope, apr_pstrcat(p, parts.local, "@", parts.ascii_domain, NULL)) ||
-        strlen(parts.envelope) > PP_EMAIL_MAX_OCTETS || !pp_email_is_valid(parts.envelope) ||
-        parts.utf8_local == ascii_only(parts.local) ||
-        strcmp(apr_pstrcat(p, parts.local, "@", parts.domain, NULL), norm) != 0) {
+    if (!ascii_only(parts.ascii_domain)
+        || strcmp(parts.envelope, apr_pstrcat(p, parts.local, "@", parts.ascii_domain, NULL))
+        || strlen(parts.envelope) > PP_EMAIL_MAX_OCTETS || !pp_email_is_valid(parts.envelope)
+        || parts.utf8_local == ascii_only(parts.local)
+        || strcmp(apr_pstrcat(p, parts.local, "@", parts.domain, NULL), norm) != 0) {
         abort();
     }
     if (err || !out) {

@@ -22,11 +22,8 @@
 #include "pp_tenant.h"
 
 static const char *const fixed_allow[] = {
-    "https://allowed.com/app",
-    "http://127.0.0.1:8080/",
-    "https://root.example/",
-    "https://[::1]:8443/v6/",
-    "https://[2001:db8::1]/",
+    "https://allowed.com/app", "http://127.0.0.1:8080/", "https://root.example/",
+    "https://[::1]:8443/v6/",  "https://[2001:db8::1]/",
 };
 
 static void check(int ok)
@@ -85,8 +82,8 @@ static void check_parsed(apr_pool_t *p, const pp_url_t *u)
         check(*c > 0x20 && *c < 0x7f);
         if (*c == '%') {
             check(strncmp(c + 1, "2f", 2) && strncmp(c + 1, "2F", 2) && strncmp(c + 1, "2e", 2)
-                  && strncmp(c + 1, "2E", 2) && strncmp(c + 1, "5c", 2)
-                  && strncmp(c + 1, "5C", 2) && strncmp(c + 1, "00", 2));
+                  && strncmp(c + 1, "2E", 2) && strncmp(c + 1, "5c", 2) && strncmp(c + 1, "5C", 2)
+                  && strncmp(c + 1, "00", 2));
         }
     }
     check(u->query == NULL || strchr(u->query, '#') == NULL);
@@ -97,7 +94,7 @@ static void check_parsed(apr_pool_t *p, const pp_url_t *u)
                         u->query ? u->query : "", u->fragment ? "#" : "",
                         u->fragment ? u->fragment : "");
     if (strlen(text) > PP_URL_MAX_LEN) {
-        return;   /* an explicit port can make the printed form longer */
+        return; /* an explicit port can make the printed form longer */
     }
     check(pp_url_parse(p, text, &again) == NULL);
     check(strcmp(again.scheme, u->scheme) == 0 && strcmp(again.host, u->host) == 0
@@ -125,8 +122,8 @@ static void check_accepted(apr_pool_t *p, const apr_array_header_t *allow, const
     check(pp_url_parse(p, url, &u) == NULL);
     for (i = 0; i < allow->nelts; i++) {
         if (pp_url_parse(p, APR_ARRAY_IDX(allow, i, const char *), &e) == NULL
-            && strcmp(e.scheme, u.scheme) == 0 && strcmp(e.host, u.host) == 0
-            && e.port == u.port && path_within(e.path, u.path)) {
+            && strcmp(e.scheme, u.scheme) == 0 && strcmp(e.host, u.host) == 0 && e.port == u.port
+            && path_within(e.path, u.path)) {
             matches++;
         }
     }
@@ -140,8 +137,7 @@ static void check_accepted(apr_pool_t *p, const apr_array_header_t *allow, const
     if (auth[0] == '[') {
         const char *close = memchr(auth, ']', auth_len);
         check(close != NULL);
-        check(same_address(apr_pstrmemdup(p, auth + 1, (apr_size_t)(close - auth - 1)),
-                           u.host));
+        check(same_address(apr_pstrmemdup(p, auth + 1, (apr_size_t)(close - auth - 1)), u.host));
     }
     else {
         char *h;

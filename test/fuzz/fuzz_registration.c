@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     else if (!msg || !*msg) {
-        abort();   /* every rejection explains itself */
+        abort(); /* every rejection explains itself */
     }
     apr_pool_destroy(p);
     return 0;

@@ -22,7 +22,7 @@ static int replay_file(apr_pool_t *p, const char *path)
         return 0;
     }
     n = (apr_size_t)info.size;
-    buf = malloc(n ? n : 1);   /* exact size, so overreads are caught by tools */
+    buf = malloc(n ? n : 1); /* exact size, so overreads are caught by tools */
     if (n && apr_file_read_full(f, buf, n, &n) != APR_SUCCESS) {
         free(buf);
         return 0;

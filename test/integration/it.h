@@ -32,17 +32,17 @@ typedef struct {
 } it_header_t;
 
 typedef struct {
-    char *method;            /* what was sent, for failure messages */
+    char *method; /* what was sent, for failure messages */
     char *path;
-    long status;             /* 0 when no response arrived */
-    int curl_code;           /* CURLcode of the transfer */
+    long status;   /* 0 when no response arrived */
+    int curl_code; /* CURLcode of the transfer */
     char curl_error[256];
-    it_header_t *headers;    /* of the final response (interim 1xx dropped) */
+    it_header_t *headers; /* of the final response (interim 1xx dropped) */
     size_t nheaders;
-    char *body;              /* always NUL-terminated, possibly empty */
+    char *body; /* always NUL-terminated, possibly empty */
     size_t body_len;
-    json_object *json;       /* strictly parsed body, NULL if not JSON */
-    double seconds;          /* wall time of the whole exchange */
+    json_object *json; /* strictly parsed body, NULL if not JSON */
+    double seconds;    /* wall time of the whole exchange */
 } it_response_t;
 
 /* headers: NULL-terminated "Name: value" strings (NULL for none); a header
@@ -52,19 +52,19 @@ typedef struct {
 it_response_t it_request(const char *method, const char *path, const char *const *headers,
                          const char *body);
 /* The same with an explicit body length (the body may hold any bytes but NUL). */
-it_response_t it_request_len(const char *method, const char *path,
-                             const char *const *headers, const char *body, size_t len);
+it_response_t it_request_len(const char *method, const char *path, const char *const *headers,
+                             const char *body, size_t len);
 /* Streams the body from a read callback with Transfer-Encoding: chunked. */
-it_response_t it_request_chunked(const char *method, const char *path,
-                                 const char *const *headers, const char *body, size_t len);
+it_response_t it_request_chunked(const char *method, const char *path, const char *const *headers,
+                                 const char *body, size_t len);
 void it_response_free(it_response_t *r);
 
 /* The first response header with this name (case-insensitive), or NULL. */
 const char *it_header(const it_response_t *r, const char *name);
 
 /* Header lines, malloc'd (tests leak them freely; every test is its own process). */
-char *it_key_header(const char *key);       /* "X-API-Key: <key>" */
-char *it_bearer_header(const char *key);    /* "Authorization: Bearer <key>" */
+char *it_key_header(const char *key);    /* "X-API-Key: <key>" */
+char *it_bearer_header(const char *key); /* "Authorization: Bearer <key>" */
 
 /* A NULL-terminated header list from its arguments. */
 #define IT_HEADERS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -75,19 +75,21 @@ char *it_bearer_header(const char *key);    /* "Authorization: Bearer <key>" */
  * description of what is wrong (naming the request), for ck_assert_msg. */
 char *it_error_problem(const it_response_t *r, long status, const char *code);
 char *it_status_problem(const it_response_t *r, long status);
-char *it_json_problem(const it_response_t *r);   /* Content-Type and X-Request-Id */
+char *it_json_problem(const it_response_t *r); /* Content-Type and X-Request-Id */
 
 /* Status, Content-Type application/json, the body is exactly
  * {"error": CODE, "message": non-empty string}, and X-Request-Id is present. */
-#define it_assert_error(resp, st, code) do {                                   \
-        char *it_p_ = it_error_problem(&(resp), (st), (code));                \
-        ck_assert_msg(it_p_ == NULL, "%s", it_p_ ? it_p_ : "");               \
+#define it_assert_error(resp, st, code)                         \
+    do {                                                        \
+        char *it_p_ = it_error_problem(&(resp), (st), (code));  \
+        ck_assert_msg(it_p_ == NULL, "%s", it_p_ ? it_p_ : ""); \
     } while (0)
 
 /* Status plus Content-Type application/json and X-Request-Id. */
-#define it_assert_status(resp, st) do {                                        \
-        char *it_p_ = it_status_problem(&(resp), (st));                       \
-        ck_assert_msg(it_p_ == NULL, "%s", it_p_ ? it_p_ : "");               \
+#define it_assert_status(resp, st)                              \
+    do {                                                        \
+        char *it_p_ = it_status_problem(&(resp), (st));         \
+        ck_assert_msg(it_p_ == NULL, "%s", it_p_ ? it_p_ : ""); \
     } while (0)
 
 /* A short description of a response for failure messages (malloc'd). */
@@ -118,7 +120,7 @@ int it_is_uuid(const char *s);
 char *it_unique(const char *prefix);
 /* asprintf that aborts on failure. */
 char *it_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-double it_now(void);                 /* monotonic seconds */
+double it_now(void); /* monotonic seconds */
 void it_sleep_ms(long ms);
 /* The whole file (NUL-terminated, malloc'd) or NULL. */
 char *it_read_file(const char *path, size_t *len);
@@ -152,8 +154,7 @@ long long it_register(const char *key, const char *external_id, const char *emai
                       char **tenant_user_id);
 /* The registration body {"external_id":..,"email":..} (+ "metadata" if not NULL,
  * inserted verbatim). */
-char *it_registration_body(const char *external_id, const char *email,
-                           const char *metadata_json);
+char *it_registration_body(const char *external_id, const char *email, const char *metadata_json);
 
 /* ---- the documented surface ------------------------------------------------------ */
 
@@ -162,9 +163,9 @@ char *it_registration_body(const char *external_id, const char *email,
 
 typedef struct {
     const char *method;
-    const char *path;        /* sample ids filled in */
-    const char *body;        /* a harmless JSON body for routes that take one */
-    const char *permission;  /* what the route requires */
+    const char *path;       /* sample ids filled in */
+    const char *body;       /* a harmless JSON body for routes that take one */
+    const char *permission; /* what the route requires */
 } it_route_case_t;
 
 /* All nine documented routes, NULL-method terminated. */
@@ -208,10 +209,10 @@ char *it_session_cookie_value(const it_response_t *r);
 typedef struct {
     long long user_id;
     char *email;
-    char *secret;     /* the pp_session cookie value */
-    char *cookie;     /* "Cookie: pp_session=<secret>" */
-    char *csrf;       /* csrf_token of GET /v1/trader/me */
-    char *csrf_header;/* "X-CSRF-Token: <csrf>" */
+    char *secret;      /* the pp_session cookie value */
+    char *cookie;      /* "Cookie: pp_session=<secret>" */
+    char *csrf;        /* csrf_token of GET /v1/trader/me */
+    char *csrf_header; /* "X-CSRF-Token: <csrf>" */
 } it_session_t;
 
 /* The whole flow for a registered trader: a link from key's tenant, the

@@ -25,21 +25,21 @@
 #define CANCEL_BATCH 500
 
 static const char *const created_keys[] = {
-    "account_id", "wallet_id", "user_id", "external_id", "stage", "status",
-    "starting_balance", "rules", "metadata", NULL
+    "account_id", "wallet_id",        "user_id", "external_id", "stage",
+    "status",     "starting_balance", "rules",   "metadata",    NULL
 };
-static const char *const envelope_keys[] = {
-    "account_id", "external_id", "stage", "status", "balance", "reserved_cash",
-    "starting_balance", "equity", "unrealized_pnl", "realized_pnl", "open_positions", "rules",
-    "metadata", "updated_at", NULL
-};
-static const char *const position_keys[] = {
-    "market_id", "outcome", "quantity", "avg_entry_price", "current_price", "market_value",
-    "unrealized_pnl", NULL
-};
+static const char *const envelope_keys[] = { "account_id",       "external_id",    "stage",
+                                             "status",           "balance",        "reserved_cash",
+                                             "starting_balance", "equity",         "unrealized_pnl",
+                                             "realized_pnl",     "open_positions", "rules",
+                                             "metadata",         "updated_at",     NULL };
+static const char *const position_keys[] = { "market_id",      "outcome",
+                                             "quantity",       "avg_entry_price",
+                                             "current_price",  "market_value",
+                                             "unrealized_pnl", NULL };
 static const char *const summary_keys[] = {
-    "account_id", "external_id", "stage", "status", "starting_balance", "wallet_id",
-    "created_at", NULL
+    "account_id",       "external_id", "stage",      "status",
+    "starting_balance", "wallet_id",   "created_at", NULL
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -72,8 +72,8 @@ static char *subst(const char *tmpl, const char *from, const char *to)
 static long long int_member(const it_response_t *r, const char *key)
 {
     json_object *v = it_json_get(r->json, key);
-    ck_assert_msg(v && json_object_is_type(v, json_type_int), "%s must be a JSON integer: %s",
-                  key, it_describe(r));
+    ck_assert_msg(v && json_object_is_type(v, json_type_int), "%s must be a JSON integer: %s", key,
+                  it_describe(r));
     return (long long)json_object_get_int64(v);
 }
 
@@ -89,8 +89,7 @@ static long long int_member(const it_response_t *r, const char *key)
 
 /* ---- API helpers -------------------------------------------------------------- */
 
-static it_response_t call(const char *key, const char *method, const char *path,
-                          const char *body)
+static it_response_t call(const char *key, const char *method, const char *path, const char *body)
 {
     return it_request(method, path, IT_HEADERS(it_key_header(key)), body);
 }
@@ -130,7 +129,8 @@ static char *create_body(long long uid, const char *x, const char *stage, const 
                          const char *rules, const char *metadata)
 {
     char *b = it_printf("{\"user_id\":%lld,\"external_id\":%s,\"stage\":%s,"
-                        "\"starting_balance\":%s", uid, it_json_quote(x), it_json_quote(stage), it_json_quote(balance));
+                        "\"starting_balance\":%s",
+                        uid, it_json_quote(x), it_json_quote(stage), it_json_quote(balance));
     if (rules) b = it_printf("%s,\"rules\":%s", b, rules);
     if (metadata) b = it_printf("%s,\"metadata\":%s", b, metadata);
     return it_printf("%s}", b);
@@ -150,8 +150,8 @@ static long long new_user(const char *key)
 }
 
 typedef struct {
-    char *id;           /* account_id */
-    char *x;            /* external_id */
+    char *id; /* account_id */
+    char *x;  /* external_id */
     long long uid;
     long long wallet;
     char *wallet_text;
@@ -188,7 +188,8 @@ static char *new_token(const char *outcome, const char *bid, const char *ask, co
     mid = mid ? mid : "";
     last = last ? last : "";
     it_db_scalar("insert into markets (condition_id, question) values ($1, 'Q') "
-                 "returning condition_id", cond);
+                 "returning condition_id",
+                 cond);
     it_db_scalar("insert into market_tokens (token_id, condition_id, outcome, best_bid, "
                  "best_ask, midpoint, last_trade_price) values ($1, $2, $3, "
                  "nullif($4, '')::numeric, nullif($5, '')::numeric, nullif($6, '')::numeric, "
@@ -203,7 +204,8 @@ static char *add_token(const char *cond, const char *outcome)
 {
     char *tok = it_token_id();
     it_db_scalar("insert into market_tokens (token_id, condition_id, outcome) values "
-                 "($1, $2, $3) returning token_id", tok, cond, outcome);
+                 "($1, $2, $3) returning token_id",
+                 tok, cond, outcome);
     return tok;
 }
 
@@ -216,18 +218,20 @@ static void set_prices(const char *tok, const char *bid, const char *ask, const 
     mid = mid ? mid : "";
     last = last ? last : "";
     n = it_db_scalar("update market_tokens set best_bid = nullif($2, '')::numeric, "
-                           "best_ask = nullif($3, '')::numeric, "
-                           "midpoint = nullif($4, '')::numeric, "
-                           "last_trade_price = nullif($5, '')::numeric "
-                           "where token_id = $1 returning token_id", tok, bid, ask, mid, last);
+                     "best_ask = nullif($3, '')::numeric, "
+                     "midpoint = nullif($4, '')::numeric, "
+                     "last_trade_price = nullif($5, '')::numeric "
+                     "where token_id = $1 returning token_id",
+                     tok, bid, ask, mid, last);
     ck_assert_msg(n != NULL, "token %s not updated", tok);
 }
 
-static long long rest_order(const account_t *a, const char *tok, const char *side,
-                            const char *qty, const char *price)
+static long long rest_order(const account_t *a, const char *tok, const char *side, const char *qty,
+                            const char *price)
 {
     return it_db_int("select pp_engine_rest_limit_order($1::bigint, $2, $3, $4::numeric, "
-                     "$5::numeric)", a->wallet_text, tok, side, qty, price);
+                     "$5::numeric)",
+                     a->wallet_text, tok, side, qty, price);
 }
 
 /* n BUY orders of 1 share at 0.01 (0.01 reserved each), in one statement. */
@@ -236,11 +240,11 @@ static void rest_many_orders(const account_t *a, const char *tok, int n)
     char *nt = it_printf("%d", n);
     ck_assert_int_eq(it_db_int("select count(pp_engine_rest_limit_order($1::bigint, $2, 'BUY', "
                                "1, 0.01)) from generate_series(1, $3::int)",
-                               a->wallet_text, tok, nt), n);
+                               a->wallet_text, tok, nt),
+                     n);
 }
 
-static void insert_position(const account_t *a, const char *tok, const char *qty,
-                            const char *avg)
+static void insert_position(const account_t *a, const char *tok, const char *qty, const char *avg)
 {
     it_db_scalar("insert into positions (wallet_id, token_id, quantity, avg_entry_price) "
                  "values ($1::bigint, $2, $3::numeric, $4::numeric) returning id",
@@ -256,20 +260,19 @@ static void post_cash(const account_t *a, const char *amount, const char *cause)
 
 static char *wallet_balance(const account_t *a)
 {
-    return it_db_scalar("select balance::text from wallets where id = $1::bigint",
-                        a->wallet_text);
+    return it_db_scalar("select balance::text from wallets where id = $1::bigint", a->wallet_text);
 }
 
 static long long open_orders(const account_t *a)
 {
     return it_db_int("select count(*) from orders where wallet_id = $1::bigint and "
-                     "status = 'open'", a->wallet_text);
+                     "status = 'open'",
+                     a->wallet_text);
 }
 
 static long long ledger_rows(const account_t *a)
 {
-    return it_db_int("select count(*) from ledger where wallet_id = $1::bigint",
-                     a->wallet_text);
+    return it_db_int("select count(*) from ledger where wallet_id = $1::bigint", a->wallet_text);
 }
 
 static char *account_status(const account_t *a)
@@ -307,12 +310,15 @@ static void assert_invariants(void)
                   "p.archived_at is null and p.reserved_quantity <> (select "
                   "coalesce(sum(o.reserved_shares), 0) from orders o where o.wallet_id = "
                   "p.wallet_id and o.token_id = p.token_id and o.status = 'open')");
-    ck_assert_msg(n == 0, "%lld open position(s) whose reserved_quantity does not match "
-                  "their open SELL orders", n);
+    ck_assert_msg(n == 0,
+                  "%lld open position(s) whose reserved_quantity does not match "
+                  "their open SELL orders",
+                  n);
     /* every account's wallet is a tenant wallet of its trader, used once */
     ck_assert_int_eq(it_db_int("select count(*) from accounts a join wallets w on "
                                "w.id = a.wallet_id where w.kind <> 'tenant' or "
-                               "w.user_id <> a.user_id"), 0);
+                               "w.user_id <> a.user_id"),
+                     0);
 }
 
 /* The trader's personal wallet holds its opening deposit and nothing else. */
@@ -322,7 +328,8 @@ static void assert_personal_untouched(long long uid)
     char *s = it_db_scalar("select format('%s|%s', w.balance, (select string_agg(cause || ':' "
                            "|| amount, ',' order by id) from ledger l where l.wallet_id = "
                            "w.id)) from wallets w where w.user_id = $1::bigint and "
-                           "w.kind = 'personal'", u);
+                           "w.kind = 'personal'",
+                           u);
     ck_assert_msg(s && strcmp(s, "1000.00|deposit:1000.00") == 0,
                   "the personal wallet of user %s changed: %s", u, s ? s : "(none)");
 }
@@ -346,11 +353,9 @@ static void assert_created(const it_response_t *r, long status, long long uid, c
                   "the create response must have exactly account_id, wallet_id, user_id, "
                   "external_id, stage, status, starting_balance, rules, metadata: %s",
                   it_describe(r));
-    ck_assert_msg(it_is_uuid(it_json_str(r->json, "account_id")), "account_id: %s",
-                  it_describe(r));
+    ck_assert_msg(it_is_uuid(it_json_str(r->json, "account_id")), "account_id: %s", it_describe(r));
     ck_assert_msg(int_member(r, "wallet_id") > 0, "%s", it_describe(r));
-    ck_assert_msg(int_member(r, "user_id") == uid, "user_id must be %lld: %s", uid,
-                  it_describe(r));
+    ck_assert_msg(int_member(r, "user_id") == uid, "user_id must be %lld: %s", uid, it_describe(r));
     assert_member(*r, "external_id", x);
     assert_member(*r, "stage", stage);
     assert_member(*r, "status", "active");
@@ -371,8 +376,8 @@ static void assert_envelope(const it_response_t *r, const char *id, const char *
                             const char *status, const char *balance, const char *starting,
                             const char *equity, const char *upnl, int npositions)
 {
-    static const char *const money[] = { "balance", "reserved_cash", "starting_balance",
-                                         "equity", "unrealized_pnl", NULL };
+    static const char *const money[] = { "balance", "reserved_cash",  "starting_balance",
+                                         "equity",  "unrealized_pnl", NULL };
     json_object *pos;
     int i;
 
@@ -381,34 +386,36 @@ static void assert_envelope(const it_response_t *r, const char *id, const char *
                   "the envelope must have exactly the documented keys: %s", it_describe(r));
     for (i = 0; money[i]; i++) {
         ck_assert_msg(it_matches(it_json_str(r->json, money[i]), "^-?[0-9]+\\.[0-9]{2}$"),
-                      "%s must be a money string with 2 decimals: %s", money[i],
-                      it_describe(r));
+                      "%s must be a money string with 2 decimals: %s", money[i], it_describe(r));
     }
     ck_assert_msg(it_json_has(r->json, "realized_pnl") && !it_json_get(r->json, "realized_pnl"),
                   "realized_pnl must be null: %s", it_describe(r));
     ck_assert_msg(json_object_is_type(it_json_get(r->json, "rules"), json_type_object)
-                  && json_object_is_type(it_json_get(r->json, "metadata"), json_type_object),
+                      && json_object_is_type(it_json_get(r->json, "metadata"), json_type_object),
                   "rules and metadata must be objects: %s", it_describe(r));
     ck_assert_msg(it_matches(it_json_str(r->json, "updated_at"),
-                          "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"),
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"),
                   "updated_at must be YYYY-MM-DDTHH:MM:SSZ: %s", it_describe(r));
-    ck_assert_msg(it_matches(it_json_str(r->json, "stage"), "^(demo|challenge|funded)$"),
-                  "%s", it_describe(r));
+    ck_assert_msg(it_matches(it_json_str(r->json, "stage"), "^(demo|challenge|funded)$"), "%s",
+                  it_describe(r));
     pos = it_json_get(r->json, "open_positions");
-    ck_assert_msg(pos && json_object_is_type(pos, json_type_array), "open_positions must be "
-                  "an array: %s", it_describe(r));
+    ck_assert_msg(pos && json_object_is_type(pos, json_type_array),
+                  "open_positions must be "
+                  "an array: %s",
+                  it_describe(r));
     for (i = 0; i < (int)json_object_array_length(pos); i++) {
         json_object *p = json_object_array_get_idx(pos, (size_t)i);
         ck_assert_msg(it_json_keys_are(p, position_keys),
                       "open_positions[%d] must have exactly the documented keys: %s", i,
                       it_describe(r));
         ck_assert_msg(it_matches(it_json_str(p, "quantity"), "^[0-9]+\\.[0-9]{4}$")
-                      && it_matches(it_json_str(p, "avg_entry_price"), "^[0-9]+\\.[0-9]{4}$")
-                      && it_matches(it_json_str(p, "current_price"), "^[0-9]+\\.[0-9]{4}$")
-                      && it_matches(it_json_str(p, "market_value"), "^[0-9]+\\.[0-9]{2}$")
-                      && it_matches(it_json_str(p, "unrealized_pnl"), "^-?[0-9]+\\.[0-9]{2}$"),
+                          && it_matches(it_json_str(p, "avg_entry_price"), "^[0-9]+\\.[0-9]{4}$")
+                          && it_matches(it_json_str(p, "current_price"), "^[0-9]+\\.[0-9]{4}$")
+                          && it_matches(it_json_str(p, "market_value"), "^[0-9]+\\.[0-9]{2}$")
+                          && it_matches(it_json_str(p, "unrealized_pnl"), "^-?[0-9]+\\.[0-9]{2}$"),
                       "open_positions[%d]: 4 decimals for quantities and prices, 2 for "
-                      "money: %s", i, it_describe(r));
+                      "money: %s",
+                      i, it_describe(r));
     }
     if (id) assert_member(*r, "account_id", id);
     if (x) assert_member(*r, "external_id", x);
@@ -440,12 +447,12 @@ static json_object *position_of(const it_response_t *r, const char *market, cons
 }
 
 static void assert_position(const it_response_t *r, const char *market, const char *outcome,
-                            const char *qty, const char *avg, const char *price,
-                            const char *value, const char *pnl)
+                            const char *qty, const char *avg, const char *price, const char *value,
+                            const char *pnl)
 {
     json_object *p = position_of(r, market, outcome);
     const char *const want[][2] = {
-        { "quantity", qty }, { "avg_entry_price", avg }, { "current_price", price },
+        { "quantity", qty },       { "avg_entry_price", avg }, { "current_price", price },
         { "market_value", value }, { "unrealized_pnl", pnl },
     };
     size_t i;
@@ -529,21 +536,29 @@ START_TEST(test_create_account)
 
     /* one account, backed by a new tenant wallet of the trader funded by one deposit */
     ck_assert_int_eq(it_db_int("select count(*) from accounts where tenant = 'demo' and "
-                               "external_id = $1", x), 1);
+                               "external_id = $1",
+                               x),
+                     1);
     row = it_db_scalar("select format('%s|%s|%s|%s|%s|%s|%s', a.id, a.tenant, a.user_id, "
                        "a.wallet_id, a.stage, a.status, a.starting_balance) from accounts a "
-                       "where a.external_id = $1 and a.tenant = 'demo'", x);
+                       "where a.external_id = $1 and a.tenant = 'demo'",
+                       x);
     ck_assert_str_eq(row, it_printf("%s|demo|%s|%s|challenge|active|10000.00", id, u, w));
     ck_assert_str_eq(it_db_scalar("select format('%s|%s|%s', kind, user_id, balance) from "
-                                  "wallets where id = $1::bigint", w),
+                                  "wallets where id = $1::bigint",
+                                  w),
                      it_printf("tenant|%s|10000.00", u));
     ck_assert_str_eq(it_db_scalar("select string_agg(cause || ':' || amount, ',' order by id) "
-                                  "from ledger where wallet_id = $1::bigint", w),
+                                  "from ledger where wallet_id = $1::bigint",
+                                  w),
                      "deposit:10000.00");
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", u), 1);
+                               "kind = 'tenant'",
+                               u),
+                     1);
     ck_assert_str_eq(it_db_scalar("select (rules = $2::jsonb and metadata = $3::jsonb)::text "
-                                  "from accounts where id = $1::uuid", id, rules, metadata),
+                                  "from accounts where id = $1::uuid",
+                                  id, rules, metadata),
                      "true");
     it_response_free(&r);
     assert_invariants();
@@ -569,7 +584,9 @@ START_TEST(test_create_defaults_and_stages)
         it_response_t r = create(DEMO, uid, x, "demo", "100.5", "null", "null");
         assert_created(&r, 201, uid, x, "demo", "100.50", "{}", "{}");
         ck_assert_str_eq(it_db_scalar("select rules::text || metadata::text from accounts "
-                                      "where external_id = $1", x), "{}{}");
+                                      "where external_id = $1",
+                                      x),
+                         "{}{}");
         it_response_free(&r);
         x = it_unique("empties");
         r = create(DEMO, uid, x, "demo", "100.00", "{}", "{}");
@@ -577,7 +594,9 @@ START_TEST(test_create_defaults_and_stages)
         it_response_free(&r);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", it_lltext(uid)), 5);
+                               "kind = 'tenant'",
+                               it_lltext(uid)),
+                     5);
     assert_invariants();
     assert_personal_untouched(uid);
 }
@@ -601,8 +620,10 @@ START_TEST(test_create_replay)
     for (i = 0; balances[i]; i++) {
         r = create(DEMO, uid, x, "funded", balances[i], "{\"r\":1}", "{\"m\":1}");
         assert_created(&r, 200, uid, x, "funded", "10000.00", "{\"r\":1}", "{\"m\":1}");
-        ck_assert_msg(strcmp(r.body, first_body) == 0, "a replay (balance \"%s\") must return "
-                      "the same body: <%s> vs <%s>", balances[i], r.body, first_body);
+        ck_assert_msg(strcmp(r.body, first_body) == 0,
+                      "a replay (balance \"%s\") must return "
+                      "the same body: <%s> vs <%s>",
+                      balances[i], r.body, first_body);
         it_response_free(&r);
     }
     /* rules and metadata are not part of the comparison: the stored account comes back */
@@ -615,9 +636,11 @@ START_TEST(test_create_replay)
     ck_assert_int_eq(it_db_int("select count(*) from ledger"), ledger);
     ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 1);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", u), 1);
-    ck_assert_str_eq(it_db_scalar("select rules::text from accounts where external_id = $1",
-                                  x), "{\"r\": 1}");
+                               "kind = 'tenant'",
+                               u),
+                     1);
+    ck_assert_str_eq(it_db_scalar("select rules::text from accounts where external_id = $1", x),
+                     "{\"r\": 1}");
     assert_invariants();
     assert_personal_untouched(uid);
 }
@@ -630,13 +653,14 @@ START_TEST(test_create_conflict)
     it_response_t r = create(DEMO, uid, x, "challenge", "5000.00", NULL, NULL), c;
     long long wallets, ledger;
     int i;
-    struct { long long uid; const char *stage, *balance; } diff[] = {
-        { 0, "challenge", "5000.00" },      /* other user */
-        { 0, "funded", "5000.00" },         /* other stage */
-        { 0, "demo", "5000.00" },
-        { 0, "challenge", "5000.01" },      /* other balance */
-        { 0, "challenge", "500" },
-        { 0, "funded", "6000" },            /* everything differs */
+    struct {
+        long long uid;
+        const char *stage, *balance;
+    } diff[] = {
+        { 0, "challenge", "5000.00" },                                /* other user */
+        { 0, "funded", "5000.00" },                                   /* other stage */
+        { 0, "demo", "5000.00" },      { 0, "challenge", "5000.01" }, /* other balance */
+        { 0, "challenge", "500" },     { 0, "funded", "6000" },       /* everything differs */
     };
 
     assert_created(&r, 201, uid, x, "challenge", "5000.00", "{}", "{}");
@@ -659,7 +683,9 @@ START_TEST(test_create_conflict)
     ck_assert_int_eq(it_db_int("select count(*) from ledger"), ledger);
     ck_assert_str_eq(snapshot(it_json_str(r.json, "account_id")), snap);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", it_lltext(uid2)), 0);
+                               "kind = 'tenant'",
+                               it_lltext(uid2)),
+                     0);
     /* the same external_id under another tenant is another account */
     {
         long long ouid = new_user(OTHER);
@@ -681,40 +707,65 @@ static const struct {
     const char *body;
     const char *field;
 } schema_cases[] = {
-    { "{\"user_id\":\"@U@\",\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
-    { "{\"user_id\":@U@.0,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
-    { "{\"user_id\":@U@e0,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
-    { "{\"user_id\":true,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
-    { "{\"user_id\":null,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
-    { "{\"user_id\":[@U@],\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
+    { "{\"user_id\":\"@U@\",\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "user_id" },
+    { "{\"user_id\":@U@.0,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "user_id" },
+    { "{\"user_id\":@U@e0,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "user_id" },
+    { "{\"user_id\":true,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "user_id" },
+    { "{\"user_id\":null,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "user_id" },
+    { "{\"user_id\":[@U@],\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "user_id" },
     { "{\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "user_id" },
     { "{\"user_id\":@U@,\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "external_id" },
-    { "{\"user_id\":@U@,\"external_id\":\"\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "external_id" },
-    { "{\"user_id\":@U@,\"external_id\":123,\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "external_id" },
-    { "{\"user_id\":@U@,\"external_id\":null,\"stage\":\"demo\",\"starting_balance\":\"1000\"}", "external_id" },
+    { "{\"user_id\":@U@,\"external_id\":\"\",\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "external_id" },
+    { "{\"user_id\":@U@,\"external_id\":123,\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "external_id" },
+    { "{\"user_id\":@U@,\"external_id\":null,\"stage\":\"demo\",\"starting_balance\":\"1000\"}",
+      "external_id" },
     { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"starting_balance\":\"1000\"}", "stage" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":5,\"starting_balance\":\"1000\"}", "stage" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":null,\"starting_balance\":\"1000\"}", "stage" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":[\"demo\"],\"starting_balance\":\"1000\"}", "stage" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":5,\"starting_balance\":\"1000\"}",
+      "stage" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":null,\"starting_balance\":\"1000\"}",
+      "stage" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":[\"demo\"],\"starting_balance\":\"1000\"}",
+      "stage" },
     { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\"}", "starting_balance" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":1000}", "starting_balance" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":1000.00}", "starting_balance" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":null}", "starting_balance" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":true}", "starting_balance" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":{}}", "starting_balance" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":[]}", "rules" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":\"{}\"}", "rules" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":5}", "rules" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":false}", "rules" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"metadata\":[1]}", "metadata" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"metadata\":\"x\"}", "metadata" },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"metadata\":0}", "metadata" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":1000}",
+      "starting_balance" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":1000.00}",
+      "starting_balance" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":null}",
+      "starting_balance" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":true}",
+      "starting_balance" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":{}}",
+      "starting_balance" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":[]}",
+      "rules" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":\"{}\"}",
+      "rules" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":5}",
+      "rules" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"rules\":false}",
+      "rules" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"metadata\":[1]}",
+      "metadata" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"metadata\":\"x\"}",
+      "metadata" },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\",\"metadata\":0}",
+      "metadata" },
     { "[]", NULL },
     { "null", NULL },
     { "\"@X@\"", NULL },
     { "", NULL },
     { "{", NULL },
-    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"", NULL },
+    { "{\"user_id\":@U@,\"external_id\":\"@X@\",\"stage\":\"demo\",\"starting_balance\":\"1000\"",
+      NULL },
 };
 
 START_TEST(test_create_schema_errors)
@@ -735,12 +786,13 @@ START_TEST(test_create_schema_errors)
                           schema_cases[i].field, it_describe(&r));
         }
         it_response_free(&r);
-        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x),
-                         0);
+        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from accounts"), accounts);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", u), 0);
+                               "kind = 'tenant'",
+                               u),
+                     0);
     assert_invariants();
 }
 END_TEST
@@ -806,7 +858,9 @@ START_TEST(test_schema_errors_come_before_value_errors)
         it_response_free(&r);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", u), 0);
+                               "kind = 'tenant'",
+                               u),
+                     0);
 }
 END_TEST
 
@@ -814,8 +868,8 @@ START_TEST(test_create_invalid_stage)
 {
     long long uid = new_user(DEMO);
     const char *const stages[] = {
-        "Demo", "DEMO", "Challenge", "FUNDED", "", " demo", "demo ", "trial", "demo,funded",
-        "d\xC3\xA9mo", "challenge\n", "fundedd", NULL
+        "Demo",  "DEMO",        "Challenge",   "FUNDED",      "",        " demo", "demo ",
+        "trial", "demo,funded", "d\xC3\xA9mo", "challenge\n", "fundedd", NULL
     };
     int i;
 
@@ -825,11 +879,12 @@ START_TEST(test_create_invalid_stage)
         char *p = it_error_problem(&r, 400, "INVALID_STAGE");
         ck_assert_msg(p == NULL, "stage \"%s\": %s", stages[i], p ? p : "");
         it_response_free(&r);
-        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x),
-                         0);
+        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", it_lltext(uid)), 0);
+                               "kind = 'tenant'",
+                               it_lltext(uid)),
+                     0);
 }
 END_TEST
 
@@ -857,9 +912,8 @@ START_TEST(test_create_invalid_balance)
         /* the decided list */
         "1e4", "+5", " 100", "NaN", "Infinity", "0x10", "-100", "", "1,000", ".", "100.001",
         /* more of the same kinds */
-        "100 ", "nan", "-Infinity", "inf", "-0", "1 000", "1_000", "..", "100.0000", "1.2.3",
-        "abc", "10000.00$", "$10000", "1e+4", "\xD9\xA1\xD9\xA0\xD9\xA0", "--1", "100\n",
-        NULL
+        "100 ", "nan", "-Infinity", "inf", "-0", "1 000", "1_000", "..", "100.0000", "1.2.3", "abc",
+        "10000.00$", "$10000", "1e+4", "\xD9\xA1\xD9\xA0\xD9\xA0", "--1", "100\n", NULL
     };
     int i;
 
@@ -869,21 +923,25 @@ START_TEST(test_create_invalid_balance)
         char *p = it_error_problem(&r, 400, "INVALID_BALANCE");
         ck_assert_msg(p == NULL, "starting_balance \"%s\": %s", bad[i], p ? p : "");
         it_response_free(&r);
-        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x),
-                         0);
+        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", it_lltext(uid)), 0);
+                               "kind = 'tenant'",
+                               it_lltext(uid)),
+                     0);
 }
 END_TEST
 
 START_TEST(test_create_balance_bounds)
 {
     long long uid = new_user(DEMO);
-    const char *const out[] = { "99.99", "0", "0.00", "99", "1000000.01", "1000001",
-                                "99999999", "100000000000000000000000000", NULL };
-    const struct { const char *sent, *echoed; } in[] = {
-        { "100", "100.00" }, { "100.00", "100.00" }, { "1000000.00", "1000000.00" },
+    const char *const out[] = { "99.99",      "0",       "0.00",     "99",
+                                "1000000.01", "1000001", "99999999", "100000000000000000000000000",
+                                NULL };
+    const struct {
+        const char *sent, *echoed;
+    } in[] = {
+        { "100", "100.00" },         { "100.00", "100.00" },       { "1000000.00", "1000000.00" },
         { "1000000", "1000000.00" }, { "999999.99", "999999.99" }, { "100.1", "100.10" },
     };
     size_t i;
@@ -894,21 +952,24 @@ START_TEST(test_create_balance_bounds)
         char *p = it_error_problem(&r, 400, "BALANCE_OUT_OF_BOUNDS");
         ck_assert_msg(p == NULL, "starting_balance \"%s\": %s", out[i], p ? p : "");
         it_response_free(&r);
-        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x),
-                         0);
+        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", it_lltext(uid)), 0);
+                               "kind = 'tenant'",
+                               it_lltext(uid)),
+                     0);
     for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
         char *x = it_unique("inbounds");
         it_response_t r = create(DEMO, uid, x, "demo", in[i].sent, NULL, NULL);
         assert_created(&r, 201, uid, x, "demo", in[i].echoed, "{}", "{}");
         ck_assert_str_eq(it_db_scalar("select w.balance::text from accounts a join wallets w "
-                                      "on w.id = a.wallet_id where a.external_id = $1", x),
+                                      "on w.id = a.wallet_id where a.external_id = $1",
+                                      x),
                          in[i].echoed);
         ck_assert_str_eq(it_db_scalar("select string_agg(l.cause || ':' || l.amount, ',') from "
                                       "accounts a join ledger l on l.wallet_id = a.wallet_id "
-                                      "where a.external_id = $1", x),
+                                      "where a.external_id = $1",
+                                      x),
                          it_printf("deposit:%s", in[i].echoed));
         it_response_free(&r);
     }
@@ -940,7 +1001,9 @@ START_TEST(test_create_long_balance_strings)
     it_assert_error(r, 400, "INVALID_BALANCE");
     it_response_free(&r);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", it_lltext(uid)), 0);
+                               "kind = 'tenant'",
+                               it_lltext(uid)),
+                     0);
 }
 END_TEST
 
@@ -948,8 +1011,8 @@ START_TEST(test_create_user_not_found)
 {
     long long foreign = new_user(OTHER);
     long long own = new_user(DEMO);
-    const char *const ids[] = { it_lltext(foreign), "999999999999", "0", "-1", "-9223372036854775808",
-                                "9223372036854775807", NULL };
+    const char *const ids[] = { it_lltext(foreign),     "999999999999",        "0", "-1",
+                                "-9223372036854775808", "9223372036854775807", NULL };
     long long wallets = it_db_int("select count(*) from wallets");
     char *ref = NULL;
     int i;
@@ -957,20 +1020,23 @@ START_TEST(test_create_user_not_found)
     for (i = 0; ids[i]; i++) {
         char *x = it_unique("nouser");
         char *body = it_printf("{\"user_id\":%s,\"external_id\":%s,\"stage\":\"demo\","
-                               "\"starting_balance\":\"1000\"}", ids[i], it_json_quote(x));
+                               "\"starting_balance\":\"1000\"}",
+                               ids[i], it_json_quote(x));
         it_response_t r = call(DEMO, "POST", ACCOUNTS, body);
         char *p = it_error_problem(&r, 404, "USER_NOT_FOUND");
         ck_assert_msg(p == NULL, "user_id %s: %s", ids[i], p ? p : "");
         /* another tenant's user looks exactly like one that does not exist */
         if (!ref) {
             ref = it_printf("%s", r.body);
-        } else {
-            ck_assert_msg(strcmp(ref, r.body) == 0, "user_id %s: 404 body differs: <%s> vs "
-                          "<%s>", ids[i], r.body, ref);
+        }
+        else {
+            ck_assert_msg(strcmp(ref, r.body) == 0,
+                          "user_id %s: 404 body differs: <%s> vs "
+                          "<%s>",
+                          ids[i], r.body, ref);
         }
         it_response_free(&r);
-        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x),
-                         0);
+        ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 0);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets"), wallets);
     /* and the other tenant cannot open an account for demo's trader */
@@ -980,8 +1046,9 @@ START_TEST(test_create_user_not_found)
         it_response_free(&r);
     }
     ck_assert_int_eq(it_db_int("select count(*) from wallets where kind = 'tenant' and "
-                               "user_id in ($1::bigint, $2::bigint)", it_lltext(foreign),
-                               it_lltext(own)), 0);
+                               "user_id in ($1::bigint, $2::bigint)",
+                               it_lltext(foreign), it_lltext(own)),
+                     0);
     assert_personal_untouched(foreign);
     assert_personal_untouched(own);
 }
@@ -1019,14 +1086,13 @@ START_TEST(test_create_concurrent_identical)
         jobs[i].method = "POST";
         jobs[i].path = ACCOUNTS;
         /* half send the balance in another spelling */
-        jobs[i].body = (i % 2) ? body : create_body(uid, x, "challenge", "10000.00",
-                                                    "{\"k\":1}", NULL);
+        jobs[i].body = (i % 2) ? body
+                               : create_body(uid, x, "challenge", "10000.00", "{\"k\":1}", NULL);
     }
     run_jobs(jobs, RACE);
     for (i = 0; i < RACE; i++) {
         it_response_t *r = &jobs[i].resp;
-        ck_assert_msg(r->status == 201 || r->status == 200, "request %d: %s", i,
-                      it_describe(r));
+        ck_assert_msg(r->status == 201 || r->status == 200, "request %d: %s", i, it_describe(r));
         assert_created(r, r->status, uid, x, "challenge", "10000.00", "{\"k\":1}", "{}");
         created += r->status == 201;
         replayed += r->status == 200;
@@ -1035,16 +1101,19 @@ START_TEST(test_create_concurrent_identical)
             wallet = int_member(r, "wallet_id");
         }
         ck_assert_str_eq(it_json_str(r->json, "account_id"), id);
-        ck_assert_msg(int_member(r, "wallet_id") == wallet, "request %d: another wallet: %s",
-                      i, it_describe(r));
+        ck_assert_msg(int_member(r, "wallet_id") == wallet, "request %d: another wallet: %s", i,
+                      it_describe(r));
     }
     ck_assert_int_eq(created, 1);
     ck_assert_int_eq(replayed, RACE - 1);
     ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", x), 1);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'tenant'", u), 1);
+                               "kind = 'tenant'",
+                               u),
+                     1);
     ck_assert_str_eq(it_db_scalar("select string_agg(cause || ':' || amount, ',') from ledger "
-                                  "where wallet_id = $1::bigint", it_lltext(wallet)),
+                                  "where wallet_id = $1::bigint",
+                                  it_lltext(wallet)),
                      "deposit:10000.00");
     assert_invariants();
     assert_personal_untouched(uid);
@@ -1072,8 +1141,7 @@ START_TEST(test_get_envelope)
     want = it_json_parse(rules, strlen(rules));
     ck_assert_msg(json_object_equal(it_json_get(g.json, "rules"), want), "%s", it_describe(&g));
     want = it_json_parse(metadata, strlen(metadata));
-    ck_assert_msg(json_object_equal(it_json_get(g.json, "metadata"), want), "%s",
-                  it_describe(&g));
+    ck_assert_msg(json_object_equal(it_json_get(g.json, "metadata"), want), "%s", it_describe(&g));
     /* updated_at is the creation time, and recent */
     created = created_at_text(id);
     assert_member(g, "updated_at", created);
@@ -1111,12 +1179,12 @@ static const char *const *malformed_ids(const char *own)
 
     ids[n++] = "abc";
     ids[n++] = "123";
-    ids[n++] = nodash;                                 /* uuid without dashes */
-    ids[n++] = it_printf("%sa", own);                  /* uuid + an extra char */
-    ids[n++] = it_printf("%.35s", own);                /* one char short */
+    ids[n++] = nodash;                  /* uuid without dashes */
+    ids[n++] = it_printf("%sa", own);   /* uuid + an extra char */
+    ids[n++] = it_printf("%.35s", own); /* one char short */
     ids[n++] = it_printf("{%s}", own);
-    ids[n++] = it_printf("%.35sg", own);               /* not hex */
-    ids[n++] = it_printf("%.8s_%s", own, own + 9);     /* wrong separator */
+    ids[n++] = it_printf("%.35sg", own);           /* not hex */
+    ids[n++] = it_printf("%.8s_%s", own, own + 9); /* wrong separator */
     ids[n++] = it_printf("%%20%s", own);
     ids[n++] = "00000000-0000-0000-0000-00000000000";
     ids[n++] = "null";
@@ -1161,32 +1229,49 @@ START_TEST(test_account_not_found_is_uniform)
     for (k = 0; k < 4; k++) {
         it_response_t ref;
         switch (k) {
-        case 0: ref = get_account(DEMO, theirs.id); break;
-        case 1: ref = patch_account(DEMO, theirs.id, "{\"metadata\":{\"x\":1}}"); break;
-        case 2: ref = close_account(DEMO, theirs.id); break;
-        default: ref = reset_account(DEMO, theirs.id); break;
+        case 0:
+            ref = get_account(DEMO, theirs.id);
+            break;
+        case 1:
+            ref = patch_account(DEMO, theirs.id, "{\"metadata\":{\"x\":1}}");
+            break;
+        case 2:
+            ref = close_account(DEMO, theirs.id);
+            break;
+        default:
+            ref = reset_account(DEMO, theirs.id);
+            break;
         }
         it_assert_error(ref, 404, "ACCOUNT_NOT_FOUND");
         for (i = 0; unknown[i]; i++) {
             it_response_t r;
             switch (k) {
-            case 0: r = get_account(DEMO, unknown[i]); break;
-            case 1: r = patch_account(DEMO, unknown[i], "{\"metadata\":{\"x\":1}}"); break;
-            case 2: r = close_account(DEMO, unknown[i]); break;
-            default: r = reset_account(DEMO, unknown[i]); break;
+            case 0:
+                r = get_account(DEMO, unknown[i]);
+                break;
+            case 1:
+                r = patch_account(DEMO, unknown[i], "{\"metadata\":{\"x\":1}}");
+                break;
+            case 2:
+                r = close_account(DEMO, unknown[i]);
+                break;
+            default:
+                r = reset_account(DEMO, unknown[i]);
+                break;
             }
             it_assert_error(r, 404, "ACCOUNT_NOT_FOUND");
-            ck_assert_msg(strcmp(r.body, ref.body) == 0, "%s: the 404 for an unknown account "
-                          "differs from the 404 for another tenant's: <%s> vs <%s>", r.path,
-                          r.body, ref.body);
+            ck_assert_msg(strcmp(r.body, ref.body) == 0,
+                          "%s: the 404 for an unknown account "
+                          "differs from the 404 for another tenant's: <%s> vs <%s>",
+                          r.path, r.body, ref.body);
             it_response_free(&r);
         }
         it_response_free(&ref);
     }
     /* the readonly key reading another tenant's account: the same 404 */
     {
-        it_response_t a = get_account(READONLY, theirs.id), b = get_account(READONLY,
-                                                                            IT_SAMPLE_ACCOUNT);
+        it_response_t a = get_account(READONLY, theirs.id),
+                      b = get_account(READONLY, IT_SAMPLE_ACCOUNT);
         it_assert_error(a, 404, "ACCOUNT_NOT_FOUND");
         ck_assert_str_eq(a.body, b.body);
         it_response_free(&a);
@@ -1203,19 +1288,19 @@ START_TEST(test_equity_with_open_orders)
     it_response_t g;
     long long o1, o2;
 
-    o1 = rest_order(&a, tok, "BUY", "100", "0.41");         /* reserves 41.00 */
+    o1 = rest_order(&a, tok, "BUY", "100", "0.41"); /* reserves 41.00 */
     g = get_account(DEMO, a.id);
     assert_envelope(&g, a.id, a.x, "active", "9959.00", "10000.00", "10000.00", "0.00", 0);
     it_response_free(&g);
-    o2 = rest_order(&a, tok, "BUY", "3.3333", "0.37");      /* reserves round(1.233321) */
+    o2 = rest_order(&a, tok, "BUY", "3.3333", "0.37"); /* reserves round(1.233321) */
     g = get_account(DEMO, a.id);
     assert_envelope(&g, a.id, a.x, "active", "9957.77", "10000.00", "10000.00", "0.00", 0);
     it_response_free(&g);
     ck_assert_str_eq(wallet_balance(&a), "9957.77");
 
     /* a cancelled order's cash is back in the balance and no longer reserved */
-    ck_assert_str_eq(it_db_scalar("select pp_engine_cancel_order($1::bigint)::text",
-                                  it_lltext(o1)), "true");
+    ck_assert_str_eq(it_db_scalar("select pp_engine_cancel_order($1::bigint)::text", it_lltext(o1)),
+                     "true");
     g = get_account(DEMO, a.id);
     assert_envelope(&g, a.id, a.x, "active", "9998.77", "10000.00", "10000.00", "0.00", 0);
     it_response_free(&g);
@@ -1234,12 +1319,12 @@ START_TEST(test_equity_marks_positions)
 {
     account_t a = new_account(DEMO, "10000");
     char *cond, *cond2, *yes = new_token("Yes", "0.43", "0.44", NULL, NULL, &cond);
-    char *no = add_token(cond, "No");                  /* no prices at all */
+    char *no = add_token(cond, "No"); /* no prices at all */
     char *other = new_token("Maybe", "0.5", "0.6", NULL, NULL, &cond2);
     it_response_t g;
 
-    rest_order(&a, yes, "BUY", "100", "0.41");         /* 41.00 reserved */
-    rest_order(&a, yes, "BUY", "3.3333", "0.37");      /* 1.23 reserved */
+    rest_order(&a, yes, "BUY", "100", "0.41");    /* 41.00 reserved */
+    rest_order(&a, yes, "BUY", "3.3333", "0.37"); /* 1.23 reserved */
     insert_position(&a, yes, "100", "0.41");
     /* mark = (0.43 + 0.44) / 2 = 0.435: 43.50, cost 41.00 */
     g = get_account(DEMO, a.id);
@@ -1316,7 +1401,8 @@ static void assert_config(const it_response_t *r, const char *id, const char *ru
     ck_assert_msg(wm && json_object_equal(it_json_get(r->json, "metadata"), wm),
                   "metadata must be %s: %s", metadata, it_describe(r));
     ck_assert_str_eq(it_db_scalar("select (rules = $2::jsonb and metadata = $3::jsonb)::text "
-                                  "from accounts where id = $1::uuid", id, rules, metadata),
+                                  "from accounts where id = $1::uuid",
+                                  id, rules, metadata),
                      "true");
     json_object_put(wr);
     json_object_put(wm);
@@ -1328,7 +1414,8 @@ START_TEST(test_patch_replaces_wholesale)
     char *x = it_unique("patch"), *id, *created, *bal;
     it_response_t c = create(DEMO, uid, x, "challenge", "10000",
                              "{\"profit_target_pct\":20,\"max_drawdown_pct\":10}",
-                             "{\"plan\":\"10k\",\"attempt\":1}"), r, g;
+                             "{\"plan\":\"10k\",\"attempt\":1}"),
+                  r, g;
     const char *r1 = "{\"profit_target_pct\":20,\"max_drawdown_pct\":10}";
     const char *m1 = "{\"plan\":\"10k\",\"attempt\":1}";
     const char *r2 = "{\"profit_target_pct\":8,\"max_daily_loss_pct\":4}";
@@ -1385,7 +1472,8 @@ START_TEST(test_patch_replaces_wholesale)
 
     /* nothing but the config changed */
     ck_assert_str_eq(it_db_scalar("select format('%s|%s|%s|%s', stage, starting_balance, "
-                                  "status, external_id) from accounts where id = $1::uuid", id),
+                                  "status, external_id) from accounts where id = $1::uuid",
+                                  id),
                      it_printf("challenge|10000.00|active|%s", x));
     ck_assert_str_eq(wallet_balance(&a), bal);
     ck_assert_str_eq(created_at_text(id), created);
@@ -1406,7 +1494,7 @@ START_TEST(test_patch_rejects)
         { "{\"starting_balance\":\"5000.00\"}", "starting_balance" },
         { "{\"user_id\":1}", "user_id" },
         { "{\"external_id\":\"new\"}", "external_id" },
-        { "{\"stage\":\"challenge\"}", "stage" },      /* even the current value */
+        { "{\"stage\":\"challenge\"}", "stage" }, /* even the current value */
         { "{\"rules\":{\"a\":1},\"stage\":\"demo\"}", "stage" },
         { "{\"metadata\":{},\"external_id\":null}", "external_id" },
         { "{\"rulez\":{\"a\":1}}", "rulez" },
@@ -1440,9 +1528,10 @@ START_TEST(test_patch_rejects)
         p = it_error_problem(&r, 422, "VALIDATION_FAILED");
         ck_assert_msg(p == NULL, "PATCH <%s>: %s", cases[i].body, p ? p : "");
         if (cases[i].field) {
-            ck_assert_msg(it_message_mentions(&r, cases[i].field), "PATCH <%s>: the message "
-                          "should name \"%s\": %s", cases[i].body, cases[i].field,
-                          it_describe(&r));
+            ck_assert_msg(it_message_mentions(&r, cases[i].field),
+                          "PATCH <%s>: the message "
+                          "should name \"%s\": %s",
+                          cases[i].body, cases[i].field, it_describe(&r));
         }
         it_response_free(&r);
     }
@@ -1480,7 +1569,9 @@ START_TEST(test_close_is_idempotent_and_reads_keep_working)
     it_response_free(&r);
     ck_assert_str_eq(account_status(&a), "closed");
     ck_assert_str_eq(it_db_scalar("select (closed_at is not null)::text from accounts "
-                                  "where id = $1::uuid", a.id), "true");
+                                  "where id = $1::uuid",
+                                  a.id),
+                     "true");
 
     /* a second close: 200, the same state, nothing written */
     r = close_account(DEMO, a.id);
@@ -1519,13 +1610,15 @@ START_TEST(test_close_cancels_orders)
     long long ledger;
     it_response_t r;
 
-    rest_order(&a, tok, "BUY", "100", "0.41");       /* 41.00 */
-    rest_order(&a, tok, "BUY", "10", "0.555");       /* 5.55 */
+    rest_order(&a, tok, "BUY", "100", "0.41"); /* 41.00 */
+    rest_order(&a, tok, "BUY", "10", "0.555"); /* 5.55 */
     insert_position(&a, tok, "100", "0.41");
-    rest_order(&a, tok, "SELL", "40", "0.60");       /* reserves 40 shares */
+    rest_order(&a, tok, "SELL", "40", "0.60"); /* reserves 40 shares */
     ck_assert_str_eq(wallet_balance(&a), "9953.45");
     ck_assert_str_eq(it_db_scalar("select reserved_quantity::text from positions where "
-                                  "wallet_id = $1::bigint", a.wallet_text), "40.0000");
+                                  "wallet_id = $1::bigint",
+                                  a.wallet_text),
+                     "40.0000");
     ledger = ledger_rows(&a);
 
     r = close_account(DEMO, a.id);
@@ -1535,17 +1628,21 @@ START_TEST(test_close_cancels_orders)
     it_response_free(&r);
     ck_assert_int_eq(open_orders(&a), 0);
     ck_assert_int_eq(it_db_int("select count(*) from orders where wallet_id = $1::bigint and "
-                               "status = 'cancelled'", a.wallet_text), 3);
+                               "status = 'cancelled'",
+                               a.wallet_text),
+                     3);
     ck_assert_str_eq(wallet_balance(&a), "10000.00");
     ck_assert_str_eq(it_db_scalar("select format('%s|%s', reserved_quantity, quantity) from "
                                   "positions where wallet_id = $1::bigint and archived_at is "
-                                  "null and closed_at is null", a.wallet_text),
+                                  "null and closed_at is null",
+                                  a.wallet_text),
                      "0.0000|100.0000");
     /* two releases, nothing deleted */
     ck_assert_int_eq(ledger_rows(&a), ledger + 2);
     ck_assert_str_eq(it_db_scalar("select string_agg(amount::text, ',' order by id) from ledger "
                                   "where wallet_id = $1::bigint and cause = 'release'",
-                                  a.wallet_text), "41.00,5.55");
+                                  a.wallet_text),
+                     "41.00,5.55");
     assert_account_invariants(&a);
 }
 END_TEST
@@ -1568,7 +1665,9 @@ START_TEST(test_close_over_the_batch_limit)
     /* one batch was cancelled, the rest is still open, the account still active */
     ck_assert_int_eq(open_orders(&a), 7);
     ck_assert_int_eq(it_db_int("select count(*) from orders where wallet_id = $1::bigint and "
-                               "status = 'cancelled'", a.wallet_text), CANCEL_BATCH);
+                               "status = 'cancelled'",
+                               a.wallet_text),
+                     CANCEL_BATCH);
     ck_assert_str_eq(account_status(&a), "active");
     ck_assert_str_eq(wallet_balance(&a), "9999.93");
     assert_invariants();
@@ -1619,8 +1718,8 @@ START_TEST(test_reset_restores_starting_state)
     it_response_free(&r);
     insert_position(&a, tok, "100", "0.41");
     insert_position(&a, tok2, "20", "0.55");
-    post_cash(&a, "-123.45", "fill");                  /* a losing journey */
-    rest_order(&a, tok, "BUY", "10", "0.40");          /* 4.00 */
+    post_cash(&a, "-123.45", "fill");         /* a losing journey */
+    rest_order(&a, tok, "BUY", "10", "0.40"); /* 4.00 */
     rest_order(&a, tok2, "SELL", "5", "0.60");
     ck_assert_str_eq(wallet_balance(&a), "9872.55");
     ledger = ledger_rows(&a);
@@ -1638,24 +1737,29 @@ START_TEST(test_reset_restores_starting_state)
     it_response_free(&r);
 
     /* same account, external_id and wallet */
-    ck_assert_str_eq(it_db_scalar("select wallet_id::text from accounts where id = $1::uuid",
-                                  a.id), wallet_id_before);
+    ck_assert_str_eq(it_db_scalar("select wallet_id::text from accounts where id = $1::uuid", a.id),
+                     wallet_id_before);
     ck_assert_str_eq(wallet_id_before, a.wallet_text);
     ck_assert_int_eq(it_db_int("select count(*) from accounts where external_id = $1", a.x), 1);
-    ck_assert_int_eq(it_db_int("select reset_count from accounts where id = $1::uuid", a.id),
-                     1);
+    ck_assert_int_eq(it_db_int("select reset_count from accounts where id = $1::uuid", a.id), 1);
     /* orders cancelled, positions archived (not deleted) */
     ck_assert_int_eq(open_orders(&a), 0);
     ck_assert_int_eq(it_db_int("select count(*) from orders where wallet_id = $1::bigint and "
-                               "status = 'cancelled'", a.wallet_text), 2);
+                               "status = 'cancelled'",
+                               a.wallet_text),
+                     2);
     ck_assert_int_eq(it_db_int("select count(*) from positions where wallet_id = $1::bigint",
-                               a.wallet_text), positions);
+                               a.wallet_text),
+                     positions);
     ck_assert_int_eq(it_db_int("select count(*) from positions where wallet_id = $1::bigint "
-                               "and archived_at is null", a.wallet_text), 0);
+                               "and archived_at is null",
+                               a.wallet_text),
+                     0);
     /* the ledger only grew: a release of 4.00 and a reset of +123.45 */
     ck_assert_int_eq(ledger_rows(&a), ledger + 2);
     ck_assert_str_eq(it_db_scalar("select string_agg(cause || ':' || amount, ',' order by id) "
-                                  "from ledger where wallet_id = $1::bigint", a.wallet_text),
+                                  "from ledger where wallet_id = $1::bigint",
+                                  a.wallet_text),
                      "deposit:10000.00,fill:-123.45,reserve:-4.00,release:4.00,"
                      "reset:123.45");
     ck_assert_str_eq(wallet_balance(&a), "10000.00");
@@ -1667,7 +1771,8 @@ START_TEST(test_reset_restores_starting_state)
     it_response_free(&r);
     ck_assert_str_eq(it_db_scalar("select cause || ':' || amount from ledger where "
                                   "wallet_id = $1::bigint order by id desc limit 1",
-                                  a.wallet_text), "reset:-500.00");
+                                  a.wallet_text),
+                     "reset:-500.00");
     ck_assert_int_eq(ledger_rows(&a), ledger + 4);
 
     /* listed under the trader as active, with the same ids */
@@ -1676,8 +1781,8 @@ START_TEST(test_reset_restores_starting_state)
     {
         json_object *e = json_object_array_get_idx(it_json_get(u.json, "accounts"), 0);
         ck_assert_msg(e && strcmp(it_json_str(e, "account_id"), a.id) == 0
-                      && strcmp(it_json_str(e, "status"), "active") == 0
-                      && json_object_get_int64(it_json_get(e, "wallet_id")) == a.wallet,
+                          && strcmp(it_json_str(e, "status"), "active") == 0
+                          && json_object_get_int64(it_json_get(e, "wallet_id")) == a.wallet,
                       "%s", it_describe(&u));
     }
     it_response_free(&u);
@@ -1700,7 +1805,9 @@ START_TEST(test_reset_reopens_a_closed_account)
     assert_envelope(&r, a.id, a.x, "active", "750.25", "750.25", "750.25", "0.00", 0);
     it_response_free(&r);
     ck_assert_str_eq(it_db_scalar("select format('%s|%s', status, closed_at) from accounts "
-                                  "where id = $1::uuid", a.id), "active|");
+                                  "where id = $1::uuid",
+                                  a.id),
+                     "active|");
     /* and it can be closed again */
     r = close_account(DEMO, a.id);
     assert_envelope(&r, a.id, a.x, "closed", "750.25", "750.25", "750.25", "0.00", 0);
@@ -1718,7 +1825,7 @@ START_TEST(test_reset_over_the_batch_limit)
     insert_position(&a, tok, "100", "0.41");
     post_cash(&a, "-10.00", "fill");
     rest_many_orders(&a, tok, CANCEL_BATCH + 3);
-    r = close_account(DEMO, a.id);        /* closes nothing: 409 */
+    r = close_account(DEMO, a.id); /* closes nothing: 409 */
     it_assert_error(r, 409, "ORDERS_NOT_CANCELLED");
     it_response_free(&r);
     ck_assert_int_eq(open_orders(&a), 3);
@@ -1732,11 +1839,14 @@ START_TEST(test_reset_over_the_batch_limit)
     ck_assert_int_eq(open_orders(&a), 5);
     ck_assert_str_eq(wallet_balance(&a), "9989.95");
     ck_assert_int_eq(it_db_int("select count(*) from positions where wallet_id = $1::bigint "
-                               "and archived_at is null", a.wallet_text), 1);
+                               "and archived_at is null",
+                               a.wallet_text),
+                     1);
     ck_assert_int_eq(it_db_int("select count(*) from ledger where wallet_id = $1::bigint and "
-                               "cause = 'reset'", a.wallet_text), 0);
-    ck_assert_int_eq(it_db_int("select reset_count from accounts where id = $1::uuid", a.id),
+                               "cause = 'reset'",
+                               a.wallet_text),
                      0);
+    ck_assert_int_eq(it_db_int("select reset_count from accounts where id = $1::uuid", a.id), 0);
     ck_assert_str_eq(account_status(&a), "active");
     assert_invariants();
 
@@ -1745,9 +1855,12 @@ START_TEST(test_reset_over_the_batch_limit)
     it_response_free(&r);
     ck_assert_int_eq(open_orders(&a), 0);
     ck_assert_int_eq(it_db_int("select count(*) from positions where wallet_id = $1::bigint "
-                               "and archived_at is null", a.wallet_text), 0);
+                               "and archived_at is null",
+                               a.wallet_text),
+                     0);
     ck_assert_str_eq(it_db_scalar("select string_agg(amount::text, ',') from ledger where "
-                                  "wallet_id = $1::bigint and cause = 'reset'", a.wallet_text),
+                                  "wallet_id = $1::bigint and cause = 'reset'",
+                                  a.wallet_text),
                      "10.00");
     assert_account_invariants(&a);
 }
@@ -1761,7 +1874,7 @@ START_TEST(test_user_lists_accounts_newest_first)
 {
     char *xu = it_unique("lister"), *email = it_printf("%s@example.com", xu);
     long long uid = it_register(DEMO, xu, email, NULL);
-    long long ouid = it_register(OTHER, xu, email, NULL);   /* the same native user */
+    long long ouid = it_register(OTHER, xu, email, NULL); /* the same native user */
     const char *const stages[] = { "demo", "challenge", "funded" };
     const char *const balances[] = { "100", "2000.5", "1000000" };
     const char *const shown[] = { "100.00", "2000.50", "1000000.00" };
@@ -1794,14 +1907,16 @@ START_TEST(test_user_lists_accounts_newest_first)
     it_assert_status(r, 200);
     accs = it_json_get(r.json, "accounts");
     ck_assert_msg(accs && json_object_is_type(accs, json_type_array)
-                  && json_object_array_length(accs) == 3,
+                      && json_object_array_length(accs) == 3,
                   "exactly demo's 3 accounts expected: %s", it_describe(&r));
     for (i = 0; i < 3; i++) {
-        int k = 2 - i;     /* newest first */
+        int k = 2 - i; /* newest first */
         json_object *e = json_object_array_get_idx(accs, (size_t)i);
-        ck_assert_msg(it_json_keys_are(e, summary_keys), "accounts[%d] must have exactly "
+        ck_assert_msg(it_json_keys_are(e, summary_keys),
+                      "accounts[%d] must have exactly "
                       "account_id, external_id, stage, status, starting_balance, wallet_id, "
-                      "created_at: %s", i, it_describe(&r));
+                      "created_at: %s",
+                      i, it_describe(&r));
         ck_assert_msg(strcmp(it_json_str(e, "account_id"), ids[k]) == 0,
                       "accounts[%d] must be %s (newest first): %s", i, ids[k], it_describe(&r));
         ck_assert_str_eq(it_json_str(e, "external_id"), xs[k]);
@@ -1809,7 +1924,7 @@ START_TEST(test_user_lists_accounts_newest_first)
         ck_assert_str_eq(it_json_str(e, "status"), k == 1 ? "closed" : "active");
         ck_assert_str_eq(it_json_str(e, "starting_balance"), shown[k]);
         ck_assert_msg(json_object_is_type(it_json_get(e, "wallet_id"), json_type_int)
-                      && json_object_get_int64(it_json_get(e, "wallet_id")) == wallets[k],
+                          && json_object_get_int64(it_json_get(e, "wallet_id")) == wallets[k],
                       "%s", it_describe(&r));
         ck_assert_str_eq(it_json_str(e, "created_at"), created_at_text(ids[k]));
         ck_assert_str_ne(it_json_str(e, "account_id"), other_id);
@@ -1825,9 +1940,10 @@ START_TEST(test_user_lists_accounts_newest_first)
     it_assert_status(o, 200);
     accs = it_json_get(o.json, "accounts");
     ck_assert_msg(accs && json_object_array_length(accs) == 1
-                  && strcmp(it_json_str(json_object_array_get_idx(accs, 0), "account_id"),
-                            other_id) == 0, "other must see only its account: %s",
-                  it_describe(&o));
+                      && strcmp(it_json_str(json_object_array_get_idx(accs, 0), "account_id"),
+                                other_id)
+                             == 0,
+                  "other must see only its account: %s", it_describe(&o));
     it_response_free(&o);
     it_response_free(&r);
     assert_invariants();
@@ -1839,7 +1955,7 @@ END_TEST
 /* Concurrency: close, reset and reads on one account                                  */
 /* ================================================================================== */
 
-#define MIX 12
+#define MIX    12
 #define ROUNDS 6
 
 START_TEST(test_concurrent_close_reset_get)
@@ -1851,9 +1967,11 @@ START_TEST(test_concurrent_close_reset_get)
     for (round = 0; round < ROUNDS; round++) {
         job_t jobs[MIX];
         long long releases = it_db_int("select count(*) from ledger where wallet_id = "
-                                       "$1::bigint and cause = 'release'", a.wallet_text);
+                                       "$1::bigint and cause = 'release'",
+                                       a.wallet_text);
         long long reset_entries = it_db_int("select count(*) from ledger where wallet_id = "
-                                            "$1::bigint and cause = 'reset'", a.wallet_text);
+                                            "$1::bigint and cause = 'reset'",
+                                            a.wallet_text);
         int i, round_resets = 0;
         /* odd rounds have no open orders: then nothing but the account and
          * wallet locks keeps two resets from both restoring the loss */
@@ -1900,23 +2018,24 @@ START_TEST(test_concurrent_close_reset_get)
             eq = it_json_str(r->json, "equity");
             if (strstr(r->path, "/reset")) {
                 ck_assert_msg(strcmp(st, "active") == 0 && strcmp(bal, "10000.00") == 0
-                              && strcmp(eq, "10000.00") == 0, "round %d: %s", round,
-                              it_describe(r));
-            } else if (strstr(r->path, "/close")) {
+                                  && strcmp(eq, "10000.00") == 0,
+                              "round %d: %s", round, it_describe(r));
+            }
+            else if (strstr(r->path, "/close")) {
                 /* closed, before or after a reset */
                 ck_assert_msg(strcmp(st, "closed") == 0
-                              && ((strcmp(bal, "9900.00") == 0 && strcmp(eq, "9900.00") == 0)
-                                  || (strcmp(bal, "10000.00") == 0
-                                      && strcmp(eq, "10000.00") == 0)),
+                                  && ((strcmp(bal, "9900.00") == 0 && strcmp(eq, "9900.00") == 0)
+                                      || (strcmp(bal, "10000.00") == 0
+                                          && strcmp(eq, "10000.00") == 0)),
                               "round %d: %s", round, it_describe(r));
-            } else {
+            }
+            else {
                 /* any state some serial order passes through */
                 ck_assert_msg((strcmp(bal, initial) == 0 && strcmp(eq, "9900.00") == 0
                                && strcmp(st, "active") == 0)
-                              || (strcmp(bal, "9900.00") == 0 && strcmp(eq, "9900.00") == 0
-                                  && strcmp(st, "closed") == 0)
-                              || (strcmp(bal, "10000.00") == 0
-                                  && strcmp(eq, "10000.00") == 0),
+                                  || (strcmp(bal, "9900.00") == 0 && strcmp(eq, "9900.00") == 0
+                                      && strcmp(st, "closed") == 0)
+                                  || (strcmp(bal, "10000.00") == 0 && strcmp(eq, "10000.00") == 0),
                               "round %d: a state no serial order produces: %s", round,
                               it_describe(r));
             }
@@ -1926,19 +2045,24 @@ START_TEST(test_concurrent_close_reset_get)
         ck_assert_str_eq(wallet_balance(&a), "10000.00");
         ck_assert_int_eq(open_orders(&a), 0);
         ck_assert_int_eq(it_db_int("select count(*) from ledger where wallet_id = $1::bigint "
-                                   "and cause = 'release'", a.wallet_text),
+                                   "and cause = 'release'",
+                                   a.wallet_text),
                          releases + (with_orders ? 3 : 0));
         /* only the first reset had anything to restore */
         ck_assert_int_eq(it_db_int("select count(*) from ledger where wallet_id = $1::bigint "
-                                   "and cause = 'reset'", a.wallet_text), reset_entries + 1);
+                                   "and cause = 'reset'",
+                                   a.wallet_text),
+                         reset_entries + 1);
         ck_assert_str_eq(it_db_scalar("select amount::text from ledger where wallet_id = "
                                       "$1::bigint and cause = 'reset' order by id desc limit 1",
-                                      a.wallet_text), "100.00");
-        ck_assert_int_eq(it_db_int("select reset_count from accounts where id = $1::uuid",
-                                   a.id), resets);
+                                      a.wallet_text),
+                         "100.00");
+        ck_assert_int_eq(it_db_int("select reset_count from accounts where id = $1::uuid", a.id),
+                         resets);
         {
             char *s = it_db_scalar("select status || '|' || (closed_at is not null)::text "
-                                   "from accounts where id = $1::uuid", a.id);
+                                   "from accounts where id = $1::uuid",
+                                   a.id);
             ck_assert_msg(strcmp(s, "active|false") == 0 || strcmp(s, "closed|true") == 0,
                           "status and closed_at disagree: %s", s);
         }
@@ -1946,8 +2070,7 @@ START_TEST(test_concurrent_close_reset_get)
         /* start the next round active */
         {
             it_response_t r = reset_account(DEMO, a.id);
-            assert_envelope(&r, a.id, a.x, "active", "10000.00", "10000.00", "10000.00",
-                            "0.00", 0);
+            assert_envelope(&r, a.id, a.x, "active", "10000.00", "10000.00", "10000.00", "0.00", 0);
             it_response_free(&r);
             resets++;
         }
@@ -1965,12 +2088,18 @@ static const char *const ep_names[] = { "GET", "PATCH", "close", "reset", "trade
 static it_response_t endpoint(int ep, const char *key, const char *id)
 {
     switch (ep) {
-    case EP_GET: return get_account(key, id);
-    case EP_PATCH: return patch_account(key, id, "{\"rules\":{\"hijacked\":true},"
-                                                 "\"metadata\":{\"hijacked\":true}}");
-    case EP_CLOSE: return close_account(key, id);
-    case EP_RESET: return reset_account(key, id);
-    default: return call(key, "GET", account_path(id, "/trades"), NULL);
+    case EP_GET:
+        return get_account(key, id);
+    case EP_PATCH:
+        return patch_account(key, id,
+                             "{\"rules\":{\"hijacked\":true},"
+                             "\"metadata\":{\"hijacked\":true}}");
+    case EP_CLOSE:
+        return close_account(key, id);
+    case EP_RESET:
+        return reset_account(key, id);
+    default:
+        return call(key, "GET", account_path(id, "/trades"), NULL);
     }
 }
 
@@ -2016,28 +2145,31 @@ START_TEST(test_isolation_matrix)
                 int j;
                 for (j = 0; j < 4; j++) {
                     p = it_error_problem(all[j], 403, "INSUFFICIENT_PERMISSION");
-                    ck_assert_msg(p == NULL, "%s %s: %s", key_names[k], ep_names[ep],
-                                  p ? p : "");
+                    ck_assert_msg(p == NULL, "%s %s: %s", key_names[k], ep_names[ep], p ? p : "");
                 }
                 it_response_free(&ro);
-            } else if (ep == EP_TRADES) {
+            }
+            else if (ep == EP_TRADES) {
                 p = it_error_problem(&rf, 404, "ACCOUNT_NOT_FOUND");
                 ck_assert_msg(p == NULL, "%s trades foreign: %s", key_names[k], p ? p : "");
                 p = it_error_problem(&rm, 422, "INVALID_ACCOUNT_ID");
                 ck_assert_msg(p == NULL, "%s trades malformed: %s", key_names[k], p ? p : "");
                 ck_assert_msg(rf.status == ru.status && strcmp(rf.body, ru.body) == 0,
                               "%s trades: another tenant's account must look unknown: <%s> vs "
-                              "<%s>", key_names[k], rf.body, ru.body);
-            } else {
+                              "<%s>",
+                              key_names[k], rf.body, ru.body);
+            }
+            else {
                 p = it_error_problem(&rf, 404, "ACCOUNT_NOT_FOUND");
                 ck_assert_msg(p == NULL, "%s %s foreign: %s", key_names[k], ep_names[ep],
                               p ? p : "");
                 p = it_error_problem(&ru, 404, "ACCOUNT_NOT_FOUND");
                 ck_assert_msg(p == NULL, "%s %s unknown: %s", key_names[k], ep_names[ep],
                               p ? p : "");
-                ck_assert_msg(strcmp(rf.body, ru.body) == 0, "%s %s: another tenant's account "
-                              "must look unknown: <%s> vs <%s>", key_names[k], ep_names[ep],
-                              rf.body, ru.body);
+                ck_assert_msg(strcmp(rf.body, ru.body) == 0,
+                              "%s %s: another tenant's account "
+                              "must look unknown: <%s> vs <%s>",
+                              key_names[k], ep_names[ep], rf.body, ru.body);
                 p = it_error_problem(&rm, 422, "INVALID_ACCOUNT_ID");
                 ck_assert_msg(p == NULL, "%s %s malformed: %s", key_names[k], ep_names[ep],
                               p ? p : "");
@@ -2066,7 +2198,7 @@ START_TEST(test_isolation_matrix)
             int write = ep == EP_PATCH || ep == EP_CLOSE || ep == EP_RESET;
             it_response_t r;
             if (k == 1 && write) {
-                continue;   /* covered above */
+                continue; /* covered above */
             }
             r = endpoint(ep, keys[k], own->id);
             switch (ep) {
@@ -2086,8 +2218,9 @@ START_TEST(test_isolation_matrix)
                                 "0.00", 0);
                 break;
             default:
-                ck_assert_msg(r.status == 200 && json_object_is_type(
-                                  it_json_get(r.json, "data"), json_type_array),
+                ck_assert_msg(r.status == 200
+                                  && json_object_is_type(it_json_get(r.json, "data"),
+                                                         json_type_array),
                               "%s trades own: %s", key_names[k], it_describe(&r));
                 break;
             }

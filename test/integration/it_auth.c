@@ -91,7 +91,7 @@ START_TEST(test_near_miss_keys_are_invalid)
     for (i = 0; variants[i]; i++) {
         it_response_t r;
         if (strcmp(variants[i], key) == 0) {
-            continue;   /* a key without lowercase letters: nothing to vary */
+            continue; /* a key without lowercase letters: nothing to vary */
         }
         r = it_request("GET", path, IT_HEADERS(it_key_header(variants[i])), NULL);
         assert_401(&r, "INVALID_API_KEY");
@@ -142,8 +142,7 @@ START_TEST(test_x_api_key_wins_over_bearer)
     it_assert_status(r, 200);
     it_response_free(&r);
 
-    r = it_request("GET", path, IT_HEADERS(it_key_header(BOGUS_KEY), it_bearer_header(DEMO)),
-                   NULL);
+    r = it_request("GET", path, IT_HEADERS(it_key_header(BOGUS_KEY), it_bearer_header(DEMO)), NULL);
     assert_401(&r, "INVALID_API_KEY");
     it_response_free(&r);
 
@@ -159,8 +158,8 @@ START_TEST(test_basic_auth_is_no_key)
 {
     char *path = user_path(demo_user());
     char *raw = it_printf("Authorization: Basic %s", DEMO);
-    it_response_t r = it_request("GET", path,
-                                 IT_HEADERS("Authorization: Basic ZGVtbzpzZWNyZXQ="), NULL);
+    it_response_t r = it_request("GET", path, IT_HEADERS("Authorization: Basic ZGVtbzpzZWNyZXQ="),
+                                 NULL);
     assert_401(&r, "MISSING_API_KEY");
     it_response_free(&r);
     /* even when the "credentials" are a valid key */
@@ -185,19 +184,19 @@ START_TEST(test_disabled_tenant_sees_nothing)
     char *body = it_registration_body(x, e, NULL);
     char *path = user_path(demo_user());
     static const char *const extra[][2] = {
-        { "DELETE", "/v1/partner/users" },                          /* would be 405 */
-        { "GET", "/v1/partner/users" },                             /* would be 405 */
-        { "PUT", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT },       /* would be 405 */
+        { "DELETE", "/v1/partner/users" },                    /* would be 405 */
+        { "GET", "/v1/partner/users" },                       /* would be 405 */
+        { "PUT", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT }, /* would be 405 */
         { "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/close" },
-        { "GET", "/v1/partner/nope" },                              /* unknown path */
+        { "GET", "/v1/partner/nope" }, /* unknown path */
         { "GET", "/v1/partner/users/1/extra" },
     };
     it_response_t r;
     size_t i;
 
     for (i = 0; it_routes[i].method; i++) {
-        r = it_request(it_routes[i].method, it_routes[i].path,
-                       IT_HEADERS(it_key_header(PENDING)), it_routes[i].body);
+        r = it_request(it_routes[i].method, it_routes[i].path, IT_HEADERS(it_key_header(PENDING)),
+                       it_routes[i].body);
         it_assert_error(r, 404, "NOT_FOUND");
         it_response_free(&r);
     }
@@ -219,8 +218,7 @@ START_TEST(test_disabled_tenant_sees_nothing)
     it_response_free(&r);
 
     ck_assert_int_eq(it_db_int("select count(*) from users where email = $1", e), 0);
-    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", x),
-                     0);
+    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", x), 0);
 }
 END_TEST
 
@@ -228,19 +226,17 @@ START_TEST(test_readonly_key_cannot_register)
 {
     char *x = it_unique("ro"), *e = it_printf("%s@example.com", x);
     char *body = it_registration_body(x, e, NULL);
-    it_response_t r = it_request("POST", "/v1/partner/users",
-                                 IT_HEADERS(it_key_header(READONLY)), body);
+    it_response_t r = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(READONLY)),
+                                 body);
     it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
     it_response_free(&r);
     /* the permission is checked before the body is even looked at */
-    r = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(READONLY)),
-                   "{not json");
+    r = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(READONLY)), "{not json");
     it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
     it_response_free(&r);
 
     ck_assert_int_eq(it_db_int("select count(*) from users where email = $1", e), 0);
-    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", x),
-                     0);
+    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", x), 0);
 }
 END_TEST
 
@@ -251,10 +247,12 @@ START_TEST(test_readonly_key_cannot_write_accounts)
     long long uid = demo_user();
     char *x = it_unique("roacct");
     char *body = it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
-                           "\"starting_balance\":\"1000\"}", uid, x);
+                           "\"starting_balance\":\"1000\"}",
+                           uid, x);
     char *x2 = it_printf("%s-ro", x);
     char *body2 = it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
-                            "\"starting_balance\":\"1000\"}", uid, x2);
+                            "\"starting_balance\":\"1000\"}",
+                            uid, x2);
     const char *state = "select format('%s|%s|%s|%s', a.status, a.rules, a.reset_count, "
                         "w.balance) from accounts a join wallets w on w.id = a.wallet_id "
                         "where a.id = $1::uuid";
@@ -283,8 +281,8 @@ START_TEST(test_readonly_key_cannot_write_accounts)
     it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
     it_response_free(&r);
     /* a Bearer key with every permission next to it does not help */
-    r = it_request("POST", close_path,
-                   IT_HEADERS(it_key_header(READONLY), it_bearer_header(DEMO)), NULL);
+    r = it_request("POST", close_path, IT_HEADERS(it_key_header(READONLY), it_bearer_header(DEMO)),
+                   NULL);
     it_assert_error(r, 403, "INSUFFICIENT_PERMISSION");
     it_response_free(&r);
 
@@ -329,16 +327,15 @@ START_TEST(test_keys_never_logged)
         r = it_request("POST", "/v1/partner/users", IT_HEADERS(it_bearer_header(keys[i])),
                        "{\"external_id\":1}");
         it_response_free(&r);
-        r = it_request("DELETE", "/v1/partner/nope", IT_HEADERS(it_key_header(keys[i])),
-                       NULL);
+        r = it_request("DELETE", "/v1/partner/nope", IT_HEADERS(it_key_header(keys[i])), NULL);
         it_response_free(&r);
     }
     it_sleep_ms(300);
     text = it_read_file(log, NULL);
     ck_assert_msg(text != NULL, "cannot read PP_HTTPD_ERROR_LOG %s", log);
     for (i = 0; keys[i]; i++) {
-        ck_assert_msg(strstr(text, keys[i]) == NULL,
-                      "an API key (#%d) appears in the error log %s", i, log);
+        ck_assert_msg(strstr(text, keys[i]) == NULL, "an API key (#%d) appears in the error log %s",
+                      i, log);
     }
     free(text);
 }

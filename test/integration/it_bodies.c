@@ -8,11 +8,11 @@
 #include <string.h>
 
 #define DEMO it_env("DEMO_KEY")
-#define MIB (1024 * 1024)
+#define MIB  (1024 * 1024)
 
 typedef struct {
-    char *x;   /* external_id */
-    char *e;   /* email (already normalised) */
+    char *x; /* external_id */
+    char *e; /* email (already normalised) */
 } ids_t;
 
 static ids_t fresh(void)
@@ -35,10 +35,12 @@ static char *fill(const char *tmpl, ids_t id)
         if (strncmp(t, "@X@", 3) == 0) {
             o += sprintf(o, "%s", id.x);
             t += 3;
-        } else if (strncmp(t, "@E@", 3) == 0) {
+        }
+        else if (strncmp(t, "@E@", 3) == 0) {
             o += sprintf(o, "%s", id.e);
             t += 3;
-        } else {
+        }
+        else {
             *o++ = *t++;
         }
     }
@@ -49,17 +51,15 @@ static char *fill(const char *tmpl, ids_t id)
 static void assert_nothing_written(ids_t id, const char *what)
 {
     long long users = it_db_int("select count(*) from users where email = $1", id.e);
-    long long maps = it_db_int("select count(*) from tenant_users where external_id = $1",
-                               id.x);
+    long long maps = it_db_int("select count(*) from tenant_users where external_id = $1", id.x);
     ck_assert_msg(users == 0 && maps == 0,
-                  "rejected request (%s) wrote %lld users and %lld tenant_users rows", what,
-                  users, maps);
+                  "rejected request (%s) wrote %lld users and %lld tenant_users rows", what, users,
+                  maps);
 }
 
 static it_response_t post(const char *body, size_t len)
 {
-    return it_request_len("POST", "/v1/partner/users", IT_HEADERS(it_key_header(DEMO)), body,
-                          len);
+    return it_request_len("POST", "/v1/partner/users", IT_HEADERS(it_key_header(DEMO)), body, len);
 }
 
 /* POSTs the filled template and expects 422 VALIDATION_FAILED (whose message
@@ -90,8 +90,8 @@ static it_response_t expect_201(const char *tmpl, ids_t id)
     char *p = it_status_problem(&r, 201);
 
     ck_assert_msg(p == NULL, "body <%.300s>: %s", body, p ? p : "");
-    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1",
-                               id.x), 1);
+    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", id.x),
+                     1);
     free(body);
     return r;
 }
@@ -132,8 +132,7 @@ static char *nested_template(int depth, const char *open, const char *close)
     }
     *c = '\0';
     /* metadata itself is level 2 */
-    return it_printf("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"d\":%s}}",
-                     inner);
+    return it_printf("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"d\":%s}}", inner);
 }
 
 /* ---- size cap ------------------------------------------------------------- */
@@ -180,16 +179,15 @@ START_TEST(test_body_at_cap_is_accepted)
     it_response_t r = post(body, MIB);
     it_assert_status(r, 201);
     it_response_free(&r);
-    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1",
-                               id.x), 1);
+    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", id.x),
+                     1);
 }
 END_TEST
 
 START_TEST(test_small_chunked_body_is_accepted)
 {
     ids_t id = fresh();
-    char *body = fill("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"k\":\"v\"}}",
-                      id);
+    char *body = fill("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"k\":\"v\"}}", id);
     it_response_t r = it_request_chunked("POST", "/v1/partner/users",
                                          IT_HEADERS(it_key_header(DEMO)), body, strlen(body));
     it_assert_status(r, 201);
@@ -248,10 +246,8 @@ START_TEST(test_invalid_utf8)
     /* an overlong encoding of '/', a lone continuation byte, a truncated sequence */
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"k\":\"\xC0\xAF\"}}",
                NULL);
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"k\":\"\x80\"}}",
-               NULL);
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"\xE2\x82\":1}}",
-               NULL);
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"k\":\"\x80\"}}", NULL);
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"\xE2\x82\":1}}", NULL);
 }
 END_TEST
 
@@ -270,8 +266,7 @@ START_TEST(test_nul_escape)
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\\u0000\"}", NULL);
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"k\":\"a\\u0000b\"}}",
                NULL);
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"\\u0000\":1}}",
-               NULL);
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"\\u0000\":1}}", NULL);
 }
 END_TEST
 
@@ -309,10 +304,10 @@ START_TEST(test_duplicate_keys)
     expect_422("{\"external_id\":\"@X@\",\"external_id\":\"@X@-b\",\"email\":\"@E@\"}",
                "external_id");
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"email\":\"@E@\"}", "email");
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"a\":1,\"a\":2}}",
-               NULL);
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"a\":1,\"a\":2}}", NULL);
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":{\"b\":1,"
-               "\"b\":1}}}", NULL);
+               "\"b\":1}}}",
+               NULL);
     /* the same name spelled with an escape is still the same key */
     expect_422("{\"external_id\":\"@X@\",\"\\u0065mail\":\"@E@\",\"email\":\"@E@\"}", NULL);
 }
@@ -321,10 +316,8 @@ END_TEST
 START_TEST(test_nan_and_infinity)
 {
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":NaN}}", NULL);
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":Infinity}}",
-               NULL);
-    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":-Infinity}}",
-               NULL);
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":Infinity}}", NULL);
+    expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":-Infinity}}", NULL);
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":{\"x\":[nan]}}", NULL);
     expect_422("{\"external_id\":NaN,\"email\":\"@E@\"}", NULL);
 }
@@ -333,11 +326,14 @@ END_TEST
 START_TEST(test_integer_beyond_64_bits)
 {
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":"
-               "{\"n\":99999999999999999999}}", NULL);
+               "{\"n\":99999999999999999999}}",
+               NULL);
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":"
-               "{\"n\":-99999999999999999999}}", NULL);
+               "{\"n\":-99999999999999999999}}",
+               NULL);
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":"
-               "{\"n\":[18446744073709551616]}}", NULL);
+               "{\"n\":[18446744073709551616]}}",
+               NULL);
 }
 END_TEST
 
@@ -346,14 +342,15 @@ START_TEST(test_int64_extremes_are_kept)
     ids_t id = fresh();
     it_response_t r = expect_201("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"metadata\":"
                                  "{\"max\":9223372036854775807,"
-                                 "\"min\":-9223372036854775808}}", id);
+                                 "\"min\":-9223372036854775808}}",
+                                 id);
     json_object *m = it_json_get(r.json, "metadata");
     json_object *max = it_json_get(m, "max"), *min = it_json_get(m, "min");
 
     ck_assert_msg(max && json_object_is_type(max, json_type_int)
-                  && json_object_get_int64(max) == INT64_MAX
-                  && min && json_object_is_type(min, json_type_int)
-                  && json_object_get_int64(min) == INT64_MIN,
+                      && json_object_get_int64(max) == INT64_MAX && min
+                      && json_object_is_type(min, json_type_int)
+                      && json_object_get_int64(min) == INT64_MIN,
                   "64-bit integers not echoed exactly: %s", it_describe(&r));
     it_response_free(&r);
 }
@@ -417,8 +414,8 @@ START_TEST(test_external_id_type_and_length)
         it_response_free(&r);
     }
     ck_assert_int_eq(it_db_int("select count(*) from users where email = $1", id.e), 0);
-    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1",
-                               long_x), 0);
+    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", long_x),
+                     0);
 }
 END_TEST
 
@@ -446,7 +443,7 @@ START_TEST(test_external_id_255_characters_is_accepted)
         memcpy(c, b.x, ul);
         c += ul;
         for (i = ul; i < 255; i++) {
-            memcpy(c, "\xC3\xA9", 2);   /* é */
+            memcpy(c, "\xC3\xA9", 2); /* é */
             c += 2;
         }
         *c = '\0';
@@ -485,13 +482,14 @@ START_TEST(test_unknown_top_level_field)
     it_response_t r = expect_201("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"foo\":1,"
                                  "\"user_id\":1,\"Metadata\":{\"a\":1},\"metadata\":{\"b\":2}}",
                                  id);
-    const char *const keys[] = { "user_id", "tenant_user_id", "external_id", "email",
-                                 "metadata", "created", NULL };
+    const char *const keys[] = { "user_id",  "tenant_user_id", "external_id", "email",
+                                 "metadata", "created",        NULL };
     json_object *md = it_json_get(r.json, "metadata");
 
     ck_assert_msg(it_json_keys_are(r.json, keys), "%s", it_describe(&r));
-    ck_assert_msg(md && strcmp(json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN),
-                               "{\"b\":2}") == 0, "only metadata is stored: %s", it_describe(&r));
+    ck_assert_msg(
+        md && strcmp(json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN), "{\"b\":2}") == 0,
+        "only metadata is stored: %s", it_describe(&r));
     it_response_free(&r);
     /* the known fields are still checked */
     expect_422("{\"external_id\":\"@X@\",\"email\":\"@E@\",\"foo\":1,\"metadata\":[1]}",

@@ -22,15 +22,15 @@
 /* ---- the documented surface ------------------------------------------------ */
 
 const it_route_case_t it_routes[] = {
-    { "POST",  "/v1/partner/users", "{}", "users:write" },
-    { "GET",   "/v1/partner/users/1", NULL, "accounts:read" },
-    { "POST",  "/v1/partner/users/1/login-link", "{}", "users:write" },
-    { "POST",  "/v1/partner/accounts", "{}", "accounts:write" },
-    { "GET",   "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, NULL, "accounts:read" },
+    { "POST", "/v1/partner/users", "{}", "users:write" },
+    { "GET", "/v1/partner/users/1", NULL, "accounts:read" },
+    { "POST", "/v1/partner/users/1/login-link", "{}", "users:write" },
+    { "POST", "/v1/partner/accounts", "{}", "accounts:write" },
+    { "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, NULL, "accounts:read" },
     { "PATCH", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, "{}", "accounts:write" },
-    { "GET",   "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/trades", NULL, "accounts:read" },
-    { "POST",  "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/close", NULL, "accounts:write" },
-    { "POST",  "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/reset", NULL, "accounts:write" },
+    { "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/trades", NULL, "accounts:read" },
+    { "POST", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/close", NULL, "accounts:write" },
+    { "POST", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/reset", NULL, "accounts:write" },
     { NULL, NULL, NULL, NULL }
 };
 
@@ -47,7 +47,8 @@ const char *it_env(const char *name)
     const char *v = it_env_opt(name);
     if (!v) {
         ck_abort_msg("environment variable %s is not set (run the suite through "
-                     "test/harness/run-integration)", name);
+                     "test/harness/run-integration)",
+                     name);
     }
     return v;
 }
@@ -197,7 +198,8 @@ int it_run(char *const argv[], char **output)
     }
     if (output) {
         *output = buf;
-    } else {
+    }
+    else {
         free(buf);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -264,15 +266,17 @@ json_object *it_json_parse(const char *text, size_t len)
     end = json_tokener_get_parse_end(tok);
     if (o && json_tokener_get_error(tok) == json_tokener_success) {
         /* allow trailing whitespace only */
-        while (end < len && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r'
-                             || text[end] == '\t')) {
+        while (end < len
+               && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r'
+                   || text[end] == '\t')) {
             end++;
         }
         if (end < len) {
             json_object_put(o);
             o = NULL;
         }
-    } else if (o) {
+    }
+    else if (o) {
         json_object_put(o);
         o = NULL;
     }
@@ -283,8 +287,7 @@ json_object *it_json_parse(const char *text, size_t len)
 json_object *it_json_get(json_object *o, const char *key)
 {
     json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)
-        || !json_object_object_get_ex(o, key, &v)) {
+    if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v)) {
         return NULL;
     }
     return v;
@@ -292,8 +295,7 @@ json_object *it_json_get(json_object *o, const char *key)
 
 int it_json_has(json_object *o, const char *key)
 {
-    return o && json_object_is_type(o, json_type_object)
-           && json_object_object_get_ex(o, key, NULL);
+    return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, NULL);
 }
 
 const char *it_json_str(json_object *o, const char *key)
@@ -331,7 +333,8 @@ int it_is_uuid(const char *s)
                 return 0;
             }
             d++;
-        } else if (!isxdigit((unsigned char)s[i])) {
+        }
+        else if (!isxdigit((unsigned char)s[i])) {
             return 0;
         }
     }
@@ -448,9 +451,8 @@ static char *it_curl_header_line(const char *h)
     return it_strdup(h);
 }
 
-static it_response_t it_perform(const char *method, const char *path,
-                                const char *const *headers, const char *body, size_t len,
-                                int chunked)
+static it_response_t it_perform(const char *method, const char *path, const char *const *headers,
+                                const char *body, size_t len, int chunked)
 {
     it_response_t r;
     it_body_sink_t sink = { &r, 0 };
@@ -513,24 +515,28 @@ static it_response_t it_perform(const char *method, const char *path,
 
     if (strcmp(method, "GET") == 0 && !body) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(method, "HEAD") == 0) {
+    }
+    else if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (chunked) {
+    }
+    else if (chunked) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, it_read_cb);
         curl_easy_setopt(c, CURLOPT_READDATA, &src);
         if (strcmp(method, "POST") != 0) {
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
         }
-    } else if (body || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0
-               || strcmp(method, "PUT") == 0) {
+    }
+    else if (body || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0
+             || strcmp(method, "PUT") == 0) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
         if (strcmp(method, "POST") != 0) {
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
         }
-    } else {
+    }
+    else {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
 
@@ -551,14 +557,14 @@ it_response_t it_request(const char *method, const char *path, const char *const
     return it_perform(method, path, headers, body, body ? strlen(body) : 0, 0);
 }
 
-it_response_t it_request_len(const char *method, const char *path,
-                             const char *const *headers, const char *body, size_t len)
+it_response_t it_request_len(const char *method, const char *path, const char *const *headers,
+                             const char *body, size_t len)
 {
     return it_perform(method, path, headers, body, len, 0);
 }
 
-it_response_t it_request_chunked(const char *method, const char *path,
-                                 const char *const *headers, const char *body, size_t len)
+it_response_t it_request_chunked(const char *method, const char *path, const char *const *headers,
+                                 const char *body, size_t len)
 {
     return it_perform(method, path, headers, body, len, 1);
 }
@@ -604,12 +610,11 @@ char *it_bearer_header(const char *key)
 char *it_describe(const it_response_t *r)
 {
     if (r->status == 0) {
-        return it_printf("%s %s: no response (curl %d: %s)", r->method, r->path,
-                         r->curl_code, r->curl_error);
+        return it_printf("%s %s: no response (curl %d: %s)", r->method, r->path, r->curl_code,
+                         r->curl_error);
     }
-    return it_printf("%s %s -> %ld, Content-Type %s, body %.600s%s", r->method, r->path,
-                     r->status, it_header(r, "Content-Type") ? it_header(r, "Content-Type")
-                                                            : "(none)",
+    return it_printf("%s %s -> %ld, Content-Type %s, body %.600s%s", r->method, r->path, r->status,
+                     it_header(r, "Content-Type") ? it_header(r, "Content-Type") : "(none)",
                      r->body, r->body_len > 600 ? "..." : "");
 }
 
@@ -754,19 +759,18 @@ char *it_json_quote(const char *s)
 {
     json_object *o = json_object_new_string(s);
     char *q = it_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
-                                                          | JSON_C_TO_STRING_NOSLASHESCAPE));
+                                                              | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
     return q;
 }
 
-char *it_registration_body(const char *external_id, const char *email,
-                           const char *metadata_json)
+char *it_registration_body(const char *external_id, const char *email, const char *metadata_json)
 {
     char *x = it_json_quote(external_id), *e = it_json_quote(email), *body;
     if (metadata_json) {
-        body = it_printf("{\"external_id\":%s,\"email\":%s,\"metadata\":%s}", x, e,
-                         metadata_json);
-    } else {
+        body = it_printf("{\"external_id\":%s,\"email\":%s,\"metadata\":%s}", x, e, metadata_json);
+    }
+    else {
         body = it_printf("{\"external_id\":%s,\"email\":%s}", x, e);
     }
     free(x);
@@ -778,21 +782,18 @@ long long it_register(const char *key, const char *external_id, const char *emai
                       char **tenant_user_id)
 {
     char *body = it_registration_body(external_id, email, NULL);
-    it_response_t r = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(key)),
-                                 body);
+    it_response_t r = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(key)), body);
     json_object *uid;
     long long id;
 
-    ck_assert_msg(r.status == 201 || r.status == 200, "registration failed: %s",
-                  it_describe(&r));
+    ck_assert_msg(r.status == 201 || r.status == 200, "registration failed: %s", it_describe(&r));
     uid = it_json_get(r.json, "user_id");
     ck_assert_msg(uid && json_object_is_type(uid, json_type_int),
                   "registration returned no integer user_id: %s", it_describe(&r));
     id = (long long)json_object_get_int64(uid);
     if (tenant_user_id) {
         const char *t = it_json_str(r.json, "tenant_user_id");
-        ck_assert_msg(t != NULL, "registration returned no tenant_user_id: %s",
-                      it_describe(&r));
+        ck_assert_msg(t != NULL, "registration returned no tenant_user_id: %s", it_describe(&r));
         *tenant_user_id = it_strdup(t);
     }
     it_response_free(&r);
@@ -817,8 +818,8 @@ char *it_token_id(void)
     static atomic_ulong counter;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return it_printf("%ld%lld%06ld%lu", (long)getpid(), (long long)ts.tv_sec,
-                     ts.tv_nsec / 1000, atomic_fetch_add(&counter, 1) + 1);
+    return it_printf("%ld%lld%06ld%lu", (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec / 1000,
+                     atomic_fetch_add(&counter, 1) + 1);
 }
 
 char *it_lltext(long long v)
@@ -842,14 +843,17 @@ static char *it_qp_decode(const char *s)
     for (i = 0; i < n; i++) {
         if (s[i] == '=' && s[i + 1] == '\r' && s[i + 2] == '\n') {
             i += 2;
-        } else if (s[i] == '=' && s[i + 1] == '\n') {
+        }
+        else if (s[i] == '=' && s[i + 1] == '\n') {
             i += 1;
-        } else if (s[i] == '=' && isxdigit((unsigned char)s[i + 1])
-                   && isxdigit((unsigned char)s[i + 2])) {
+        }
+        else if (s[i] == '=' && isxdigit((unsigned char)s[i + 1])
+                 && isxdigit((unsigned char)s[i + 2])) {
             char hex[3] = { s[i + 1], s[i + 2], '\0' };
             *o++ = (char)strtol(hex, NULL, 16);
             i += 2;
-        } else {
+        }
+        else {
             *o++ = s[i];
         }
     }
@@ -868,7 +872,7 @@ static int it_mail_delivered_to(const char *raw, const char *address)
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
         if (len == 0 || (len == 1 && line[0] == '\r')) {
-            break;   /* end of the header section */
+            break; /* end of the header section */
         }
         if (len > 13 && strncasecmp(line, "Delivered-To:", 13) == 0) {
             const char *v = line + 13, *ve = line + len;
@@ -914,7 +918,7 @@ char **it_mail_to(const char *address, size_t *n)
     }
     closedir(d);
     if (nn > 1) {
-        qsort(names, nn, sizeof(*names), it_cmp_str);   /* the sink's names sort by arrival */
+        qsort(names, nn, sizeof(*names), it_cmp_str); /* the sink's names sort by arrival */
     }
     out = calloc(nn + 1, sizeof(*out));
     if (!out) {
@@ -991,11 +995,12 @@ char *it_login_token(const char *key, long long uid, const char *email, const ch
 
     ck_assert_msg(r.status == 202, "login link: %s", it_describe(&r));
     mail = it_mail_to(email, &after);
-    ck_assert_msg(after == before + 1, "%zu new message(s) for %s after a 202 login link, "
-                  "expected exactly 1", after - before, email);
+    ck_assert_msg(after == before + 1,
+                  "%zu new message(s) for %s after a 202 login link, "
+                  "expected exactly 1",
+                  after - before, email);
     links = it_mail_links(mail[after - 1], &nlinks);
-    ck_assert_msg(nlinks >= 1, "no login link in the message to %s:\n%s", email,
-                  mail[after - 1]);
+    ck_assert_msg(nlinks >= 1, "no login link in the message to %s:\n%s", email, mail[after - 1]);
     token = it_link_token(links[0]);
     it_response_free(&r);
     return token;

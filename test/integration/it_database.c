@@ -104,8 +104,8 @@ static char *unavailable_problem(const it_response_t *r)
     }
     if (!retry_after_ok(r)) {
         return it_printf("a 503 needs Retry-After (delay-seconds >= 1): %s, Retry-After %s",
-                         it_describe(r), it_header(r, "Retry-After")
-                                         ? it_header(r, "Retry-After") : "(none)");
+                         it_describe(r),
+                         it_header(r, "Retry-After") ? it_header(r, "Retry-After") : "(none)");
     }
     return NULL;
 }
@@ -118,8 +118,8 @@ typedef struct {
     pthread_barrier_t *barrier;
     const char *path;
     const char *key;
-    double grace_until;       /* retry a 503 until then */
-    char *problem;            /* what went wrong, or NULL */
+    double grace_until; /* retry a 503 until then */
+    char *problem;      /* what went wrong, or NULL */
     int saw_503;
 } get_job_t;
 
@@ -144,8 +144,8 @@ static char *request_until_ok(const char *method, const char *path, const char *
                 it_sleep_ms(200);
                 continue;
             }
-            p = it_printf("still 503 %.1f s after PostgreSQL was back: %s",
-                          RESTART_GRACE_S, it_describe(&r));
+            p = it_printf("still 503 %.1f s after PostgreSQL was back: %s", RESTART_GRACE_S,
+                          it_describe(&r));
             it_response_free(&r);
             return p;
         }
@@ -159,8 +159,7 @@ static void *get_job_run(void *arg)
 {
     get_job_t *j = arg;
     pthread_barrier_wait(j->barrier);
-    j->problem = request_until_ok("GET", j->path, j->key, NULL, 200, j->grace_until,
-                                  &j->saw_503);
+    j->problem = request_until_ok("GET", j->path, j->key, NULL, 200, j->grace_until, &j->saw_503);
     return NULL;
 }
 
@@ -222,10 +221,13 @@ START_TEST(test_survives_postgres_restart)
                                  &saw_503);
             ck_assert_msg(p == NULL, "request %d after the restart: %s", i, p ? p : "");
             ck_assert_int_eq(it_db_int("select count(*) from tenant_users where "
-                                       "external_id = $1", xi), 1);
-        } else {
-            p = request_until_ok("GET", path, i % 3 ? READONLY : DEMO, NULL, 200,
-                                 grace_until, &saw_503);
+                                       "external_id = $1",
+                                       xi),
+                             1);
+        }
+        else {
+            p = request_until_ok("GET", path, i % 3 ? READONLY : DEMO, NULL, 200, grace_until,
+                                 &saw_503);
             ck_assert_msg(p == NULL, "request %d after the restart: %s", i, p ? p : "");
         }
     }
@@ -245,15 +247,15 @@ END_TEST
 /* One request while PostgreSQL is down that must answer `status`/`code`
  * quickly (503 ones also with Retry-After). Returns the response's request id. */
 static char *while_down(problems_t *pb, const char *method, const char *path,
-                        const char *const *headers, const char *body, long status,
-                        const char *code)
+                        const char *const *headers, const char *body, long status, const char *code)
 {
     it_response_t r = it_request(method, path, headers, body);
     char *rid = it_header(&r, "X-Request-Id") ? strdup(it_header(&r, "X-Request-Id")) : NULL;
 
     if (status == 503) {
         note(pb, unavailable_problem(&r));
-    } else {
+    }
+    else {
         note(pb, it_error_problem(&r, status, code));
     }
     if (r.seconds >= 5.0) {
@@ -312,9 +314,10 @@ START_TEST(test_postgres_down_then_back)
                NULL, 503, NULL);
     while_down(&pb, "POST", "/v1/partner/accounts", IT_HEADERS(demo),
                "{\"user_id\":1,\"external_id\":\"down\",\"stage\":\"demo\","
-               "\"starting_balance\":\"500.00\"}", 503, NULL);
-    while_down(&pb, "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, IT_HEADERS(demo), NULL,
+               "\"starting_balance\":\"500.00\"}",
                503, NULL);
+    while_down(&pb, "GET", "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT, IT_HEADERS(demo), NULL, 503,
+               NULL);
 
     rc = pg_script("PP_PG_START", &out);
     if (rc != 0) {
@@ -332,7 +335,8 @@ START_TEST(test_postgres_down_then_back)
         }
         if (r.status != 503) {
             notef(&pb, "while PostgreSQL came back: %s", it_describe(&r));
-        } else {
+        }
+        else {
             note(&pb, unavailable_problem(&r));
         }
         it_response_free(&r);
@@ -344,15 +348,13 @@ START_TEST(test_postgres_down_then_back)
 
     /* the rejected writes left nothing behind, and writes work again */
     ck_assert_int_eq(it_db_int("select count(*) from users where email = $1", ed), 0);
-    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1",
-                               xd), 0);
+    ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", xd), 0);
     {
         char *p = request_until_ok("POST", "/v1/partner/users", DEMO, body, 201,
                                    it_now() + RESTART_GRACE_S, NULL);
         ck_assert_msg(p == NULL, "registering after PostgreSQL came back: %s", p ? p : "");
         p = burst(path, it_now() + RESTART_GRACE_S);
-        ck_assert_msg(p == NULL, "concurrent requests after PostgreSQL came back: %s",
-                      p ? p : "");
+        ck_assert_msg(p == NULL, "concurrent requests after PostgreSQL came back: %s", p ? p : "");
     }
 
     /* the error log names the failed request by its X-Request-Id, and no key */
@@ -422,8 +424,7 @@ static conf_t conf_base(void)
     conf_add(&c, "    SetHandler polypartner");
     conf_add(&c, "</Location>");
     conf_add(&c, "<PolyPartnerTenant demo>");
-    conf_add(&c, "    PolyPartnerTenantKey %s users:write accounts:read accounts:write",
-             HASH_A);
+    conf_add(&c, "    PolyPartnerTenantKey %s users:write accounts:read accounts:write", HASH_A);
     conf_add(&c, "    PolyPartnerTenantBalanceBounds 100.00 1000000.00");
     conf_add(&c, "</PolyPartnerTenant>");
     return c;
@@ -471,12 +472,14 @@ static void assert_rejected(conf_t *c, int line, const char *keyword)
     char *out = NULL, *where = it_printf("line %d of %s", line, c->path);
     int rc = conf_check(c, &out);
 
-    ck_assert_msg(rc != 0, "apache2 -t accepted a config with a problem (%s) on line %d:\n%s\n"
-                  "output: %s", keyword, line, c->text, out ? out : "");
-    ck_assert_msg(out && strstr(out, where) != NULL,
-                  "apache2 -t output should name \"%s\": %s", where, out ? out : "");
-    ck_assert_msg(contains_ci(out, keyword),
-                  "apache2 -t output should say \"%s\": %s", keyword, out);
+    ck_assert_msg(rc != 0,
+                  "apache2 -t accepted a config with a problem (%s) on line %d:\n%s\n"
+                  "output: %s",
+                  keyword, line, c->text, out ? out : "");
+    ck_assert_msg(out && strstr(out, where) != NULL, "apache2 -t output should name \"%s\": %s",
+                  where, out ? out : "");
+    ck_assert_msg(contains_ci(out, keyword), "apache2 -t output should say \"%s\": %s", keyword,
+                  out);
     ck_assert_msg(strstr(out, "Syntax OK") == NULL, "%s", out);
 }
 

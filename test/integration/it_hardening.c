@@ -121,9 +121,10 @@ START_TEST(test_post_bodies_ignore_unknown_fields)
     long long uid = it_register(DEMO, x, e, NULL);
     char *body = it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
                            "\"starting_balance\":\"500.00\",\"status\":\"closed\","
-                           "\"balance\":\"9.00\",\"tenant\":\"other\"}", uid, x);
-    it_response_t r = it_request("POST", "/v1/partner/accounts",
-                                 IT_HEADERS(it_key_header(DEMO)), body);
+                           "\"balance\":\"9.00\",\"tenant\":\"other\"}",
+                           uid, x);
+    it_response_t r = it_request("POST", "/v1/partner/accounts", IT_HEADERS(it_key_header(DEMO)),
+                                 body);
 
     it_assert_status(r, 201);
     ck_assert_str_eq(it_json_str(r.json, "status"), "active");
@@ -134,7 +135,8 @@ START_TEST(test_post_bodies_ignore_unknown_fields)
     /* the replay with other unknown fields is the same account */
     r = it_request("POST", "/v1/partner/accounts", IT_HEADERS(it_key_header(DEMO)),
                    it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
-                             "\"starting_balance\":\"500.00\",\"x\":[1]}", uid, x));
+                             "\"starting_balance\":\"500.00\",\"x\":[1]}",
+                             uid, x));
     it_assert_status(r, 200);
     it_response_free(&r);
 

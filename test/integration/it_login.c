@@ -71,7 +71,8 @@ static long long tokens_of(long long uid, const char *state)
 {
     char *u = it_lltext(uid);
     return state ? it_db_int("select count(*) from login_tokens where user_id = $1::bigint "
-                             "and state = $2", u, state)
+                             "and state = $2",
+                             u, state)
                  : it_db_int("select count(*) from login_tokens where user_id = $1::bigint", u);
 }
 
@@ -132,7 +133,7 @@ START_TEST(test_link_accepted_and_mailed)
                   "the message is not addressed to %s:\n%s", t.email, mail[0]);
     ck_assert_msg(it_matches(mail[0], "\nSubject: [^\r\n]+"), "no subject:\n%s", mail[0]);
     ck_assert_msg(strstr(mail[0], "multipart/alternative") && strstr(mail[0], "text/plain")
-                  && strstr(mail[0], "text/html"),
+                      && strstr(mail[0], "text/html"),
                   "expected a plain-text and an HTML part:\n%s", mail[0]);
 
     /* the same link in both parts, pointing at this server */
@@ -141,8 +142,10 @@ START_TEST(test_link_accepted_and_mailed)
                   mail[0]);
     ck_assert_str_eq(links[0], links[1]);
     token = it_link_token(links[0]);
-    ck_assert_msg(it_matches(token, "^[A-Za-z0-9_-]{43}$"), "token %s is not 256 bits of "
-                  "base64url", token);
+    ck_assert_msg(it_matches(token, "^[A-Za-z0-9_-]{43}$"),
+                  "token %s is not 256 bits of "
+                  "base64url",
+                  token);
 
     /* the link is in the email only: not in the answer */
     ck_assert_msg(strstr(r.body, token) == NULL, "the 202 body carries the token: %s", r.body);
@@ -157,9 +160,12 @@ START_TEST(test_link_accepted_and_mailed)
                                "and tenant = 'demo' and state = 'sent' and token_hash = "
                                "sha256(convert_to($2, 'UTF8')) and redirect_url = $3 and "
                                "expires_at - created_at = interval '900 seconds'",
-                               uid, token, it_printf("%s/", it_env("POLYPARTNER_URL"))), 1);
+                               uid, token, it_printf("%s/", it_env("POLYPARTNER_URL"))),
+                     1);
     ck_assert_int_eq(it_db_int("select count(*) from login_tokens t where "
-                               "strpos(t::text, $1) > 0", token), 0);
+                               "strpos(t::text, $1) > 0",
+                               token),
+                     0);
 
     /* the link works: the page, then the sign-in lands on the default redirect */
     path = path_of(links[0]);
@@ -189,9 +195,19 @@ END_TEST
 START_TEST(test_link_body_validation)
 {
     static const char *const bad[] = {
-        "not json", "{", "[]", "[{}]", "\"{}\"", "null", "42", "{} {}",
-        "{\"redirect_url\":5}", "{\"redirect_url\":true}", "{\"redirect_url\":[]}",
-        "{\"redirect_url\":{}}", "{\"redirect_url\":[\"https://demo.example.com/\"]}",
+        "not json",
+        "{",
+        "[]",
+        "[{}]",
+        "\"{}\"",
+        "null",
+        "42",
+        "{} {}",
+        "{\"redirect_url\":5}",
+        "{\"redirect_url\":true}",
+        "{\"redirect_url\":[]}",
+        "{\"redirect_url\":{}}",
+        "{\"redirect_url\":[\"https://demo.example.com/\"]}",
         "{\"redirect_url\":\"\"}",
         "{\"redirect_url\":\"https://demo.example.com/\",\"redirect_url\":\"https://demo.example.com/\"}",
         NULL
@@ -227,99 +243,56 @@ START_TEST(test_link_redirect_attacks)
 {
     static const char *const bad[] = {
         /* host suffix / prefix tricks */
-        "https://demo.example.com.evil.com/",
-        "https://evil-demo.example.com/",
-        "https://evildemo.example.com/",
-        "https://demo.example.co/",
-        "https://xdemo.example.com/",
-        "https://demo.example.com./",
-        "https://demo.example.com%2eevil.com/",
+        "https://demo.example.com.evil.com/", "https://evil-demo.example.com/",
+        "https://evildemo.example.com/", "https://demo.example.co/", "https://xdemo.example.com/",
+        "https://demo.example.com./", "https://demo.example.com%2eevil.com/",
         /* userinfo */
-        "https://demo.example.com@evil.com/",
-        "https://user@demo.example.com/",
-        "https://user:pw@demo.example.com/",
-        "https://evil.com@demo.example.com/",
+        "https://demo.example.com@evil.com/", "https://user@demo.example.com/",
+        "https://user:pw@demo.example.com/", "https://evil.com@demo.example.com/",
         "https://demo.example.com:443@evil.com/",
         /* backslashes */
-        "https://evil.com\\@demo.example.com/",
-        "https://demo.example.com\\@evil.com/",
-        "https://demo.example.com\\evil.com/",
-        "https:\\\\demo.example.com/",
+        "https://evil.com\\@demo.example.com/", "https://demo.example.com\\@evil.com/",
+        "https://demo.example.com\\evil.com/", "https:\\\\demo.example.com/",
         "https://demo.example.com/\\evil.com",
         /* schemes */
-        "http://demo.example.com/",
-        "http://firm.example.com/app",
-        "ftp://demo.example.com/",
-        "javascript:alert(1)//demo.example.com/",
-        "data:text/html,https://demo.example.com/",
-        "//demo.example.com/",
-        "/relative/path",
-        "demo.example.com/",
-        "https:/demo.example.com/",
+        "http://demo.example.com/", "http://firm.example.com/app", "ftp://demo.example.com/",
+        "javascript:alert(1)//demo.example.com/", "data:text/html,https://demo.example.com/",
+        "//demo.example.com/", "/relative/path", "demo.example.com/", "https:/demo.example.com/",
         "https:demo.example.com/",
         /* ports */
-        "https://demo.example.com:8443/",
-        "https://demo.example.com:80/",
-        "https://demo.example.com:0/",
-        "https://demo.example.com:/",
-        "https://demo.example.com:0443/",
-        "https://demo.example.com:65536/",
-        "http://127.0.0.1:18081/dev/",
-        "http://127.0.0.1/dev/",
-        "https://127.0.0.1:18080/dev/",
-        "http://localhost:18080/dev/",
-        "http://127.1:18080/dev/",
-        "http://2130706433:18080/dev/",
+        "https://demo.example.com:8443/", "https://demo.example.com:80/",
+        "https://demo.example.com:0/", "https://demo.example.com:/",
+        "https://demo.example.com:0443/", "https://demo.example.com:65536/",
+        "http://127.0.0.1:18081/dev/", "http://127.0.0.1/dev/", "https://127.0.0.1:18080/dev/",
+        "http://localhost:18080/dev/", "http://127.1:18080/dev/", "http://2130706433:18080/dev/",
         /* path prefix not on a segment boundary, or outside */
-        "https://firm.example.com/apple",
-        "https://firm.example.com/app-admin",
-        "https://firm.example.com/ap",
-        "https://firm.example.com/",
-        "https://firm.example.com/APP",
-        "https://firm.example.com/other/app",
-        "http://127.0.0.1:18080/dev",
+        "https://firm.example.com/apple", "https://firm.example.com/app-admin",
+        "https://firm.example.com/ap", "https://firm.example.com/", "https://firm.example.com/APP",
+        "https://firm.example.com/other/app", "http://127.0.0.1:18080/dev",
         "http://127.0.0.1:18080/devil/",
         /* dot segments, encoded or not */
-        "https://firm.example.com/app/../admin",
-        "https://firm.example.com/app/./x",
-        "https://firm.example.com/app/%2e%2e/admin",
-        "https://firm.example.com/app/%2E%2E/admin",
-        "https://firm.example.com/app/.%2e/admin",
-        "https://firm.example.com/app/%2e./admin",
-        "https://firm.example.com/app/..;x/admin",
-        "https://firm.example.com/app%2f..%2fadmin",
-        "https://firm.example.com/app%2F..%2Fadmin",
-        "https://firm.example.com/app%5c..%5cadmin",
-        "https://firm.example.com/app/%252e%252e/admin",
-        "https://firm.example.com/app//evil.com",
-        "https://firm.example.com/app/%00",
-        "https://firm.example.com/app/%zz",
+        "https://firm.example.com/app/../admin", "https://firm.example.com/app/./x",
+        "https://firm.example.com/app/%2e%2e/admin", "https://firm.example.com/app/%2E%2E/admin",
+        "https://firm.example.com/app/.%2e/admin", "https://firm.example.com/app/%2e./admin",
+        "https://firm.example.com/app/..;x/admin", "https://firm.example.com/app%2f..%2fadmin",
+        "https://firm.example.com/app%2F..%2Fadmin", "https://firm.example.com/app%5c..%5cadmin",
+        "https://firm.example.com/app/%252e%252e/admin", "https://firm.example.com/app//evil.com",
+        "https://firm.example.com/app/%00", "https://firm.example.com/app/%zz",
         /* fragment and query tricks: the host is what counts */
-        "https://evil.com#@demo.example.com/",
-        "https://evil.com#https://demo.example.com/",
-        "https://evil.com/#demo.example.com",
-        "https://evil.com?https://demo.example.com/",
-        "https://evil.com?@demo.example.com/",
-        "https://demo.example.com/#<script>",
-        "https://demo.example.com/#a b",
-        "https://demo.example.com/?q=\"x\"",
+        "https://evil.com#@demo.example.com/", "https://evil.com#https://demo.example.com/",
+        "https://evil.com/#demo.example.com", "https://evil.com?https://demo.example.com/",
+        "https://evil.com?@demo.example.com/", "https://demo.example.com/#<script>",
+        "https://demo.example.com/#a b", "https://demo.example.com/?q=\"x\"",
         /* whitespace, controls, non-ASCII */
-        " https://demo.example.com/",
-        "https://demo.example.com/ ",
-        "https://demo.example.com/\t",
-        "https://demo.example.com/\r\nLocation: https://evil.com/",
-        "https://demo.example.com/\nx",
-        "https://demo.example.com/\xc3\xa9",
-        "https://d\xc3\xa9mo.example.com/",
+        " https://demo.example.com/", "https://demo.example.com/ ", "https://demo.example.com/\t",
+        "https://demo.example.com/\r\nLocation: https://evil.com/", "https://demo.example.com/\nx",
+        "https://demo.example.com/\xc3\xa9", "https://d\xc3\xa9mo.example.com/",
         "https://xn--demo.example.com/",
         /* IPv6 and odd hosts */
-        "https://[::1]/",
-        "https://[::ffff:127.0.0.1]/",
-        "https://demo.example.com%00.evil.com/",
+        "https://[::1]/", "https://[::ffff:127.0.0.1]/", "https://demo.example.com%00.evil.com/",
         "https://demo..example.com/",
         /* another tenant's allowlist */
-        "https://other.example.com/",
-        NULL
+        "https://other.example.com/", NULL
     };
     trader_t t = new_trader();
     int i;
@@ -351,28 +324,27 @@ END_TEST
 
 START_TEST(test_link_redirect_allowed)
 {
-    static const char *const good[] = {
-        "https://demo.example.com/",
-        "https://demo.example.com",
-        "https://demo.example.com/markets?tab=open&x=%20y#top",
-        "https://DEMO.Example.COM:443/Case",
-        "https://firm.example.com/app",
-        "https://firm.example.com/app/",
-        "https://firm.example.com/app/dashboard?from=email",
-        "https://firm.example.com/app?x=1",
-        "https://firm.example.com/app#section",
-        "http://127.0.0.1:18080/dev/",
-        "http://127.0.0.1:18080/dev/x/y",
-        NULL
-    };
+    static const char *const good[] = { "https://demo.example.com/",
+                                        "https://demo.example.com",
+                                        "https://demo.example.com/markets?tab=open&x=%20y#top",
+                                        "https://DEMO.Example.COM:443/Case",
+                                        "https://firm.example.com/app",
+                                        "https://firm.example.com/app/",
+                                        "https://firm.example.com/app/dashboard?from=email",
+                                        "https://firm.example.com/app?x=1",
+                                        "https://firm.example.com/app#section",
+                                        "http://127.0.0.1:18080/dev/",
+                                        "http://127.0.0.1:18080/dev/x/y",
+                                        NULL };
     int i;
 
     for (i = 0; good[i]; i++) {
         trader_t t = new_trader();
         char *tok = it_login_token(DEMO, t.id, t.email, good[i]);
         ck_assert_int_eq(it_db_int("select count(*) from login_tokens where user_id = "
-                                   "$1::bigint and redirect_url = $2", it_lltext(t.id),
-                                   good[i]), 1);
+                                   "$1::bigint and redirect_url = $2",
+                                   it_lltext(t.id), good[i]),
+                         1);
         assert_lands_on(tok, good[i]);
     }
 }
@@ -455,7 +427,8 @@ START_TEST(test_link_throttle)
     retry = strtol(it_header(&r, "Retry-After"), &retry_end, 10);
     ck_assert_msg(*retry_end == '\0' && retry > 3500 && retry <= 3600,
                   "Retry-After must be the seconds until the oldest of the 5 links leaves the "
-                  "hour (about 3600), got '%s'", it_header(&r, "Retry-After"));
+                  "hour (about 3600), got '%s'",
+                  it_header(&r, "Retry-After"));
     ck_assert_uint_eq(mail_count(t.email), 5);
     ck_assert_int_eq(tokens_of(t.id, NULL), 5);
     it_response_free(&r);
@@ -528,15 +501,17 @@ START_TEST(test_link_throttle_concurrent)
     for (i = 0; i < RACERS; i++) {
         if (rc[i].r.status == 202) {
             ok++;
-        } else {
+        }
+        else {
             it_assert_error(rc[i].r, 429, "RATE_LIMIT_EXCEEDED");
-            ck_assert_msg(it_header(&rc[i].r, "Retry-After") != NULL, "%s",
-                          it_describe(&rc[i].r));
+            ck_assert_msg(it_header(&rc[i].r, "Retry-After") != NULL, "%s", it_describe(&rc[i].r));
             limited++;
         }
     }
-    ck_assert_msg(ok == 5 && limited == RACERS - 5, "%d concurrent requests: %d accepted, %d "
-                  "throttled; expected exactly 5 accepted", RACERS, ok, limited);
+    ck_assert_msg(ok == 5 && limited == RACERS - 5,
+                  "%d concurrent requests: %d accepted, %d "
+                  "throttled; expected exactly 5 accepted",
+                  RACERS, ok, limited);
     ck_assert_uint_eq(mail_count(t.email), 5);
     ck_assert_int_eq(tokens_of(t.id, "sent"), 5);
     ck_assert_int_eq(tokens_of(t.id, NULL), 5);
@@ -562,8 +537,7 @@ static void sink_fail(const char *spec)
 static void sink_ok(void)
 {
     char *p = fail_path();
-    ck_assert_msg(unlink(p) == 0 || errno == ENOENT, "cannot remove %s: %s", p,
-                  strerror(errno));
+    ck_assert_msg(unlink(p) == 0 || errno == ENOENT, "cannot remove %s: %s", p, strerror(errno));
 }
 
 /* Unchecked teardown: runs in the runner even when a test failed, so a
@@ -583,7 +557,8 @@ START_TEST(test_link_smtp_failure)
     int i;
 
     it_expect_log(it_printf("\\[polypartner:error\\].*PP0505: login link for user %lld not "
-                            "sent", t.id));
+                            "sent",
+                            t.id));
     /* five refusals: 502, nothing mailed, each token marked failed */
     for (i = 0; failures[i]; i++) {
         sink_fail(failures[i]);
@@ -604,14 +579,16 @@ START_TEST(test_link_smtp_failure)
     token = it_login_token(DEMO, t.id, t.email, NULL);
     ck_assert_int_eq(tokens_of(t.id, "sent"), 1);
     sent_id = it_db_scalar("select id::text from login_tokens where user_id = $1::bigint and "
-                           "state = 'sent'", uid);
+                           "state = 'sent'",
+                           uid);
     assert_lands_on(token, it_printf("%s/", it_env("POLYPARTNER_URL")));
 
     /* the only session of this trader came from the link that was sent */
-    ck_assert_int_eq(it_db_int("select count(*) from sessions where user_id = $1::bigint", uid),
-                     1);
+    ck_assert_int_eq(it_db_int("select count(*) from sessions where user_id = $1::bigint", uid), 1);
     ck_assert_str_eq(it_db_scalar("select login_token_id::text from sessions where user_id = "
-                                  "$1::bigint", uid), sent_id);
+                                  "$1::bigint",
+                                  uid),
+                     sent_id);
 
     /* a failed token never works, even to someone who knows it: give one a known value */
     known = it_printf("Kn0wn-failed-token_%s", "xxxxxxxxxxxxxxxxxxxxxxxx");
@@ -622,17 +599,21 @@ START_TEST(test_link_smtp_failure)
                              uid, known);
     ck_assert_ptr_nonnull(failed_id);
     r = it_request("GET", it_printf("/auth/login?token=%s", known), NULL, NULL);
-    ck_assert_msg(r.status == 410 && it_header(&r, "Set-Cookie") == NULL, "GET of a failed "
-                  "link: %s", it_describe(&r));
+    ck_assert_msg(r.status == 410 && it_header(&r, "Set-Cookie") == NULL,
+                  "GET of a failed "
+                  "link: %s",
+                  it_describe(&r));
     it_response_free(&r);
     r = it_signin_post(known, NULL);
-    ck_assert_msg(r.status == 410 && it_header(&r, "Set-Cookie") == NULL, "POST of a failed "
-                  "link: %s", it_describe(&r));
+    ck_assert_msg(r.status == 410 && it_header(&r, "Set-Cookie") == NULL,
+                  "POST of a failed "
+                  "link: %s",
+                  it_describe(&r));
     it_response_free(&r);
-    ck_assert_int_eq(it_db_int("select count(*) from sessions where user_id = $1::bigint", uid),
-                     1);
+    ck_assert_int_eq(it_db_int("select count(*) from sessions where user_id = $1::bigint", uid), 1);
     ck_assert_str_eq(it_db_scalar("select state from login_tokens where id = $1::bigint",
-                                  failed_id), "failed");
+                                  failed_id),
+                     "failed");
 }
 END_TEST
 
@@ -685,7 +666,8 @@ END_TEST
 START_TEST(test_link_idna_domain)
 {
     /* the domain travels as its A-label, with or without SMTPUTF8 */
-    trader_t t = new_trader_at("u", "b\xc3\xbc" "cher.de");
+    trader_t t = new_trader_at("u", "b\xc3\xbc"
+                                    "cher.de");
     char *ascii = it_printf("%.*s@xn--bcher-kva.de", (int)(strchr(t.email, '@') - t.email),
                             t.email);
     assert_link_delivered(&t, ascii, ascii);
@@ -705,7 +687,8 @@ END_TEST
 START_TEST(test_link_relay_without_smtputf8)
 {
     trader_t utf8 = new_trader_at("jos\xc3\xa9", "example.com");
-    trader_t idna = new_trader_at("u", "b\xc3\xbc" "cher.de");
+    trader_t idna = new_trader_at("u", "b\xc3\xbc"
+                                       "cher.de");
     char *p = no_smtputf8_path(), *problem;
     const char *msg;
     FILE *f = fopen(p, "w");
@@ -714,15 +697,17 @@ START_TEST(test_link_relay_without_smtputf8)
     ck_assert_msg(f != NULL, "cannot write %s: %s", p, strerror(errno));
     ck_assert_int_eq(fclose(f), 0);
     it_expect_log(it_printf("\\[polypartner:error\\].*PP0505: login link for user %lld not "
-                            "sent: mail: the relay does not offer SMTPUTF8", utf8.id));
+                            "sent: mail: the relay does not offer SMTPUTF8",
+                            utf8.id));
 
     /* permanent for this relay: 502, said honestly, nothing sent, token failed */
     r = it_login_link(DEMO, utf8.id, "{}");
     problem = it_error_problem(&r, 502, "MAGIC_LINK_FAILED");
     ck_assert_msg(problem == NULL, "%s", problem ? problem : "");
     msg = it_json_str(r.json, "message");
-    ck_assert_msg(msg && strstr(msg, "SMTPUTF8") && strstr(msg, "will not help") &&
-                  !strstr(msg, "retry later"), "%s", it_describe(&r));
+    ck_assert_msg(msg && strstr(msg, "SMTPUTF8") && strstr(msg, "will not help")
+                      && !strstr(msg, "retry later"),
+                  "%s", it_describe(&r));
     it_response_free(&r);
     ck_assert_uint_eq(mail_count(utf8.email), 0);
     ck_assert_int_eq(tokens_of(utf8.id, "failed"), 1);
@@ -747,15 +732,18 @@ START_TEST(test_link_undeliverable_stored_address)
     it_response_t r;
 
     ck_assert_ptr_nonnull(it_db_scalar("update users set email = $2 where id = $1::bigint "
-                                       "returning email", uid, bad));
+                                       "returning email",
+                                       uid, bad));
     it_expect_log(it_printf("\\[polypartner:error\\].*PP0505: login link for user %lld not "
-                            "sent: email must not contain comments", t.id));
+                            "sent: email must not contain comments",
+                            t.id));
     r = it_login_link(DEMO, t.id, "{}");
     problem = it_error_problem(&r, 502, "MAGIC_LINK_FAILED");
     ck_assert_msg(problem == NULL, "%s", problem ? problem : "");
     msg = it_json_str(r.json, "message");
-    ck_assert_msg(msg && strstr(msg, "can never receive mail") && strstr(msg, "comments") &&
-                  !strstr(msg, "retry later"), "%s", it_describe(&r));
+    ck_assert_msg(msg && strstr(msg, "can never receive mail") && strstr(msg, "comments")
+                      && !strstr(msg, "retry later"),
+                  "%s", it_describe(&r));
     it_response_free(&r);
     ck_assert_int_eq(tokens_of(t.id, "failed"), 1);
     ck_assert_uint_eq(mail_count(bad), 0);

@@ -10,15 +10,17 @@ int main(void)
 {
     static const char *const required[] = {
         "POLYPARTNER_URL", "DEMO_KEY", "DEMO_READONLY_KEY", "OTHER_KEY", "PENDING_KEY",
-        "DATABASE_URL", NULL
+        "DATABASE_URL",    NULL
     };
     SRunner *sr;
     int i, failed, missing = 0;
 
     for (i = 0; required[i]; i++) {
         if (!it_env_opt(required[i])) {
-            fprintf(stderr, "integration-tests: %s is not set; run the suite through "
-                    "test/harness/run-integration\n", required[i]);
+            fprintf(stderr,
+                    "integration-tests: %s is not set; run the suite through "
+                    "test/harness/run-integration\n",
+                    required[i]);
             missing = 1;
         }
     }

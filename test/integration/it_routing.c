@@ -62,8 +62,8 @@ START_TEST(test_wrong_method_is_405_with_allow)
         { "TRACE", "/v1/partner/users", { "POST" } },
         { "TRACE", ACC, { "GET", "PATCH" } },
     };
-    static const char *const all[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                       "TRACE", NULL };
+    static const char *const all[] = { "GET",   "HEAD",   "POST",  "PUT",
+                                       "PATCH", "DELETE", "TRACE", NULL };
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -104,16 +104,16 @@ START_TEST(test_every_response_is_json_with_request_id)
     ck_assert_msg(r[0].status == 201, "%s", it_describe(&r[0]));
     id = json_object_get_int64(it_json_get(r[0].json, "user_id"));
     path = it_printf("/v1/partner/users/%lld", id);
-    r[n++] = it_request("GET", path, IT_HEADERS(it_key_header(DEMO)), NULL);          /* 200 */
+    r[n++] = it_request("GET", path, IT_HEADERS(it_key_header(DEMO)), NULL); /* 200 */
     r[n++] = it_request("GET", "/v1/partner/nope", IT_HEADERS(it_key_header(DEMO)), NULL);
     r[n++] = it_request("DELETE", "/v1/partner/users", IT_HEADERS(it_key_header(DEMO)), NULL);
-    r[n++] = it_request("GET", path, NULL, NULL);                                       /* 401 */
+    r[n++] = it_request("GET", path, NULL, NULL); /* 401 */
     r[n++] = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(READONLY)),
-                        body);                                                          /* 403 */
+                        body); /* 403 */
     r[n++] = it_request("POST", "/v1/partner/users/999999999/login-link",
-                        IT_HEADERS(it_key_header(DEMO)), "{}");                         /* 404 */
+                        IT_HEADERS(it_key_header(DEMO)), "{}"); /* 404 */
     r[n++] = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(DEMO)),
-                        "[]");                                                          /* 422 */
+                        "[]"); /* 422 */
     for (i = 0; i < n; i++) {
         char *p = it_json_problem(&r[i]);
         ck_assert_msg(p == NULL, "%s", p ? p : "");
@@ -124,8 +124,8 @@ START_TEST(test_every_response_is_json_with_request_id)
     for (i = 0; i < n; i++) {
         size_t j;
         for (j = i + 1; j < n; j++) {
-            ck_assert_msg(strcmp(it_header(&r[i], "X-Request-Id"),
-                                 it_header(&r[j], "X-Request-Id")) != 0,
+            ck_assert_msg(strcmp(it_header(&r[i], "X-Request-Id"), it_header(&r[j], "X-Request-Id"))
+                              != 0,
                           "X-Request-Id %s repeated", it_header(&r[i], "X-Request-Id"));
         }
     }
@@ -137,10 +137,8 @@ END_TEST
 
 START_TEST(test_request_ids_differ)
 {
-    it_response_t a = it_request("GET", "/v1/partner/nope", IT_HEADERS(it_key_header(DEMO)),
-                                 NULL);
-    it_response_t b = it_request("GET", "/v1/partner/nope", IT_HEADERS(it_key_header(DEMO)),
-                                 NULL);
+    it_response_t a = it_request("GET", "/v1/partner/nope", IT_HEADERS(it_key_header(DEMO)), NULL);
+    it_response_t b = it_request("GET", "/v1/partner/nope", IT_HEADERS(it_key_header(DEMO)), NULL);
     const char *ia = it_header(&a, "X-Request-Id"), *ib = it_header(&b, "X-Request-Id");
 
     ck_assert_msg(ia && *ia && ib && *ib, "X-Request-Id missing: %s / %s", it_describe(&a),
@@ -246,8 +244,10 @@ END_TEST
 START_TEST(test_core_refusals_are_json)
 {
     static const char *const paths[] = {
-        "/v1/partner/accounts/%00", "/v1/partner/accounts/%2F/trades",
-        "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/orders/1%00/cancel", "/v1/markets%00",
+        "/v1/partner/accounts/%00",
+        "/v1/partner/accounts/%2F/trades",
+        "/v1/partner/accounts/" IT_SAMPLE_ACCOUNT "/orders/1%00/cancel",
+        "/v1/markets%00",
     };
     size_t i;
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -277,4 +277,3 @@ Suite *it_routing_suite(void)
     suite_add_tcase(s, tc);
     return s;
 }
-

@@ -19,9 +19,8 @@
 
 #define UNKNOWN_SECRET "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-static const char *const me_keys[] = {
-    "csrf_token", "user_id", "email", "personal_wallet", "accounts", NULL
-};
+static const char *const me_keys[] = { "csrf_token",      "user_id",  "email",
+                                       "personal_wallet", "accounts", NULL };
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -74,8 +73,8 @@ static void assert_gone(const it_response_t *r, const char *why)
                   it_describe(r));
     ck_assert_msg(it_header(r, "Set-Cookie") == NULL, "%s: a 410 sets no cookie: %s", why,
                   it_describe(r));
-    ck_assert_msg(it_header(r, "Cache-Control") && strstr(it_header(r, "Cache-Control"),
-                                                          "no-store"),
+    ck_assert_msg(it_header(r, "Cache-Control")
+                      && strstr(it_header(r, "Cache-Control"), "no-store"),
                   "%s: Cache-Control no-store: %s", why, it_describe(r));
 }
 
@@ -121,7 +120,8 @@ static void expire_links(long long uid)
 {
     it_db_scalar("with u as (update login_tokens set created_at = now() - interval '20 minutes', "
                  "expires_at = now() - interval '1 second' where user_id = $1::bigint and "
-                 "state = 'sent' returning 1) select count(*) from u", it_lltext(uid));
+                 "state = 'sent' returning 1) select count(*) from u",
+                 it_lltext(uid));
 }
 
 /* ---- accounts and markets ------------------------------------------------------------ */
@@ -136,8 +136,8 @@ static account_t new_account(const char *key, long long uid, const char *balance
     account_t a;
     it_response_t r = it_request("POST", "/v1/partner/accounts", IT_HEADERS(it_key_header(key)),
                                  it_printf("{\"user_id\":%lld,\"external_id\":%s,\"stage\":"
-                                           "\"challenge\",\"starting_balance\":%s}", uid,
-                                           it_json_quote(it_unique("sacct")),
+                                           "\"challenge\",\"starting_balance\":%s}",
+                                           uid, it_json_quote(it_unique("sacct")),
                                            it_json_quote(balance)));
     json_object *w;
     it_assert_status(r, 201);
@@ -158,8 +158,8 @@ typedef struct {
 static void quote(const char *tok, const char *bid, const char *ask)
 {
     it_db_int("select pp_apply_price_updates($1::jsonb)",
-              it_printf("[{\"token_id\":\"%s\",\"best_bid\":\"%s\",\"best_ask\":\"%s\"}]", tok,
-                        bid, ask));
+              it_printf("[{\"token_id\":\"%s\",\"best_bid\":\"%s\",\"best_ask\":\"%s\"}]", tok, bid,
+                        ask));
 }
 
 /* An open market, Yes quoted bid/ask, No quoted 0.50/0.55. */
@@ -170,7 +170,8 @@ static market_t quoted_market(const char *bid, const char *ask)
     m.yes = it_token_id();
     m.no = it_token_id();
     it_db_scalar("select pp_upsert_market($1, 'Signed-in trader market?', $2, false, "
-                 "$3::jsonb)::text", m.cond, it_unique("slug"),
+                 "$3::jsonb)::text",
+                 m.cond, it_unique("slug"),
                  it_printf("[{\"token_id\":\"%s\",\"outcome\":\"Yes\",\"tick_size\":\"0.01\"},"
                            "{\"token_id\":\"%s\",\"outcome\":\"No\",\"tick_size\":\"0.01\"}]",
                            m.yes, m.no));
@@ -243,23 +244,23 @@ START_TEST(test_signin_page_shows_and_consumes_nothing)
         ck_assert_msg(it_header(&r, "Set-Cookie") == NULL, "GET must not sign in: %s",
                       it_describe(&r));
         ck_assert_msg(it_header(&r, "Cache-Control")
-                      && strstr(it_header(&r, "Cache-Control"), "no-store"), "%s",
-                      it_describe(&r));
+                          && strstr(it_header(&r, "Cache-Control"), "no-store"),
+                      "%s", it_describe(&r));
         ck_assert_msg(it_header(&r, "Referrer-Policy")
-                      && strcmp(it_header(&r, "Referrer-Policy"), "same-origin") == 0,
-                      "the token is in the URL: Referrer-Policy same-origin: %s",
-                      it_describe(&r));
+                          && strcmp(it_header(&r, "Referrer-Policy"), "same-origin") == 0,
+                      "the token is in the URL: Referrer-Policy same-origin: %s", it_describe(&r));
         ck_assert_msg(it_header(&r, "Content-Security-Policy") != NULL, "%s", it_describe(&r));
         it_response_free(&r);
     }
     /* HEAD neither */
     r = it_request("HEAD", it_printf("/auth/login?token=%s", token), NULL, NULL);
-    ck_assert_msg(r.status == 200 && it_header(&r, "Set-Cookie") == NULL, "%s",
-                  it_describe(&r));
+    ck_assert_msg(r.status == 200 && it_header(&r, "Set-Cookie") == NULL, "%s", it_describe(&r));
     it_response_free(&r);
     ck_assert_int_eq(sessions_of(t.id), 0);
     ck_assert_int_eq(it_db_int("select count(*) from login_tokens where user_id = $1::bigint "
-                               "and state = 'sent'", it_lltext(t.id)), 1);
+                               "and state = 'sent'",
+                               it_lltext(t.id)),
+                     1);
     assert_signs_in(token);
     ck_assert_int_eq(sessions_of(t.id), 1);
 }
@@ -267,11 +268,15 @@ END_TEST
 
 START_TEST(test_signin_page_invalid_tokens)
 {
-    static const char *const malformed[] = {
-        "", "abc", UNKNOWN_SECRET "A", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%2B",
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%00", "%3Cscript%3E", NULL
-    };
+    static const char *const malformed[] = { "",
+                                             "abc",
+                                             UNKNOWN_SECRET "A",
+                                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.",
+                                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%2B",
+                                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%00",
+                                             "%3Cscript%3E",
+                                             NULL };
     trader_t t = new_trader();
     char *token = it_login_token(DEMO, t.id, t.email, NULL);
     it_response_t r;
@@ -339,7 +344,9 @@ START_TEST(test_signin_expired_token)
     it_response_free(&r);
     ck_assert_int_eq(sessions_of(t.id), 0);
     ck_assert_int_eq(it_db_int("select count(*) from login_tokens where user_id = $1::bigint "
-                               "and state = 'sent' and used_at is null", it_lltext(t.id)), 1);
+                               "and state = 'sent' and used_at is null",
+                               it_lltext(t.id)),
+                     1);
 }
 END_TEST
 
@@ -358,23 +365,26 @@ START_TEST(test_signin_cookie_and_reuse)
     ck_assert_msg(it_matches(secret, "^[A-Za-z0-9_-]{43}$"), "cookie value %s", secret);
     ck_assert_str_ne(secret, token);
     ck_assert_msg(has_set_cookie_attr(cookie, "HttpOnly"), "HttpOnly missing: %s", cookie);
-    ck_assert_msg(has_set_cookie_attr(cookie, "SameSite=Lax"), "SameSite=Lax missing: %s",
-                  cookie);
+    ck_assert_msg(has_set_cookie_attr(cookie, "SameSite=Lax"), "SameSite=Lax missing: %s", cookie);
     ck_assert_msg(has_set_cookie_attr(cookie, "Path=/"), "Path=/ missing: %s", cookie);
     ck_assert_msg(!has_set_cookie_attr(cookie, "Secure"),
-                  "no Secure on a loopback http:// server (the browser would drop it): %s",
+                  "no Secure on a loopback http:// server (the browser would drop it): %s", cookie);
+    ck_assert_msg(has_set_cookie_attr(cookie, "Max-Age=43200"),
+                  "Max-Age of the session TTL "
+                  "(12 h): %s",
                   cookie);
-    ck_assert_msg(has_set_cookie_attr(cookie, "Max-Age=43200"), "Max-Age of the session TTL "
-                  "(12 h): %s", cookie);
     ck_assert_msg(!has_set_cookie_attr(cookie, "Domain"), "no Domain: %s", cookie);
     /* stored hashed, bound to the link */
     ck_assert_int_eq(it_db_int(it_printf("select count(*) from sessions s join login_tokens t "
                                          "on t.id = s.login_token_id where s.session_hash = %s "
                                          "and s.user_id = $2::bigint and t.state = 'used' and "
                                          "s.expires_at - s.created_at = interval '12 hours'",
-                                         SHA_OF_1), secret, it_lltext(t.id)), 1);
+                                         SHA_OF_1),
+                               secret, it_lltext(t.id)),
+                     1);
     ck_assert_int_eq(it_db_int("select count(*) from sessions s where strpos(s::text, $1) > 0",
-                               secret), 0);
+                               secret),
+                     0);
 
     /* once only */
     again = it_signin_post(token, NULL);
@@ -433,13 +443,16 @@ START_TEST(test_signin_race)
                 ck_assert_msg(it_session_cookie_value(&rc[i].r) != NULL, "%s",
                               it_describe(&rc[i].r));
                 won++;
-            } else {
+            }
+            else {
                 assert_gone(&rc[i].r, "a losing concurrent redemption");
                 gone++;
             }
         }
-        ck_assert_msg(won == 1 && gone == RACERS - 1, "%d concurrent redemptions of one link: "
-                      "%d signed in, %d refused; expected exactly one", RACERS, won, gone);
+        ck_assert_msg(won == 1 && gone == RACERS - 1,
+                      "%d concurrent redemptions of one link: "
+                      "%d signed in, %d refused; expected exactly one",
+                      RACERS, won, gone);
         ck_assert_int_eq(sessions_of(t.id), 1);
     }
 }
@@ -447,10 +460,9 @@ END_TEST
 
 START_TEST(test_signin_foreign_origin)
 {
-    static const char *const origins[] = {
-        "Origin: https://evil.example.com", "Origin: null", "Origin: http://127.0.0.1",
-        "Origin: http://localhost", NULL
-    };
+    static const char *const origins[] = { "Origin: https://evil.example.com", "Origin: null",
+                                           "Origin: http://127.0.0.1", "Origin: http://localhost",
+                                           NULL };
     trader_t t = new_trader();
     char *token = it_login_token(DEMO, t.id, t.email, NULL);
     it_response_t r;
@@ -458,8 +470,7 @@ START_TEST(test_signin_foreign_origin)
 
     for (i = 0; origins[i]; i++) {
         r = it_signin_post(token, IT_HEADERS(origins[i]));
-        ck_assert_msg(r.status == 403 && has_text_html(&r), "%s: %s", origins[i],
-                      it_describe(&r));
+        ck_assert_msg(r.status == 403 && has_text_html(&r), "%s: %s", origins[i], it_describe(&r));
         ck_assert_msg(it_header(&r, "Set-Cookie") == NULL, "%s", it_describe(&r));
         it_response_free(&r);
     }
@@ -470,8 +481,7 @@ START_TEST(test_signin_foreign_origin)
     ck_assert_int_eq(sessions_of(t.id), 0);
     /* the token still works, from this server's own origin */
     r = it_signin_post(token, IT_HEADERS(it_printf("Origin: %s", BASE)));
-    ck_assert_msg(r.status == 303 && it_session_cookie_value(&r) != NULL, "%s",
-                  it_describe(&r));
+    ck_assert_msg(r.status == 303 && it_session_cookie_value(&r) != NULL, "%s", it_describe(&r));
     it_response_free(&r);
 }
 END_TEST
@@ -497,7 +507,8 @@ START_TEST(test_signin_content_type)
     r = it_request("POST", "/auth/login",
                    IT_HEADERS("Content-Type: multipart/form-data; boundary=x"),
                    it_printf("--x\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n%s"
-                             "\r\n--x--\r\n", token));
+                             "\r\n--x--\r\n",
+                             token));
     ck_assert_msg(r.status == 400, "%s", it_describe(&r));
     it_response_free(&r);
     r = it_request("POST", "/auth/login", IT_HEADERS("Content-Type:"), form);
@@ -539,11 +550,11 @@ START_TEST(test_session_me)
                   it_describe(&r));
     ck_assert_str_eq(it_lltext(int_of(&r, w, "wallet_id")),
                      it_db_scalar("select id::text from wallets where user_id = $1::bigint and "
-                                  "kind = 'personal'", it_lltext(t.id)));
+                                  "kind = 'personal'",
+                                  it_lltext(t.id)));
     a = it_json_get(r.json, "accounts");
-    ck_assert_msg(a && json_object_is_type(a, json_type_array)
-                  && json_object_array_length(a) == 0, "a new trader has no accounts: %s",
-                  it_describe(&r));
+    ck_assert_msg(a && json_object_is_type(a, json_type_array) && json_object_array_length(a) == 0,
+                  "a new trader has no accounts: %s", it_describe(&r));
     it_response_free(&r);
     /* the CSRF token is stable for the session */
     r = it_trader(&s, "GET", "/v1/trader/me", NULL);
@@ -558,11 +569,11 @@ START_TEST(test_session_required)
     it_session_t s = it_sign_in(DEMO, t.id, t.email);
     char *token = it_login_token(DEMO, t.id, t.email, NULL);
     const char *cookies[] = {
-        NULL,                                                   /* no Cookie header */
+        NULL, /* no Cookie header */
         "Cookie: pp_session=garbage",
         "Cookie: pp_session=",
         "Cookie: pp_session=" UNKNOWN_SECRET,
-        it_printf("Cookie: pp_session=%s", token),             /* a login token is no session */
+        it_printf("Cookie: pp_session=%s", token), /* a login token is no session */
         it_printf("Cookie: pp_session=%s; pp_session=%s", s.secret, s.secret),
         it_printf("Cookie: pp_session=%s; pp_session=garbage", s.secret),
         it_printf("Cookie: pp_session=garbage; pp_session=%s", s.secret),
@@ -570,7 +581,7 @@ START_TEST(test_session_required)
         it_printf("Cookie: other=%s", s.secret),
         it_printf("Cookie: pp_session=%sA", s.secret),
         it_printf("Cookie: pp_session=%.42s", s.secret),
-        it_printf("X-API-Key: %s", DEMO),                      /* a tenant key is no session */
+        it_printf("X-API-Key: %s", DEMO), /* a tenant key is no session */
         it_printf("Authorization: Bearer %s", s.secret),
     };
     static const char *const paths[][2] = {
@@ -621,7 +632,8 @@ START_TEST(test_session_expiry)
     n = it_db_scalar(it_printf("with u as (update sessions set created_at = now() - interval "
                                "'13 hours', expires_at = now() - interval '1 second' where "
                                "session_hash = %s returning 1) select count(*) from u",
-                               SHA_OF_1), s.secret);
+                               SHA_OF_1),
+                     s.secret);
     ck_assert_str_eq(n, "1");
     r = it_trader(&s, "GET", "/v1/trader/me", NULL);
     it_assert_error(r, 401, "SESSION_REQUIRED");
@@ -658,12 +670,16 @@ START_TEST(test_logout)
     ck_assert_str_eq(it_json_str(r.json, "status"), "signed_out");
     cookie = set_cookie_of(&r);
     ck_assert_msg(cookie && strncmp(cookie, "pp_session=;", 12) == 0
-                  && has_set_cookie_attr(cookie, "Max-Age=0") && has_set_cookie_attr(cookie, "Path=/"),
+                      && has_set_cookie_attr(cookie, "Max-Age=0")
+                      && has_set_cookie_attr(cookie, "Path=/"),
                   "logout must clear the cookie (empty value, Max-Age=0, Path=/): %s",
                   it_describe(&r));
     it_response_free(&r);
     ck_assert_int_eq(it_db_int(it_printf("select count(*) from sessions where session_hash = "
-                                         "%s and ended_at is not null", SHA_OF_1), s.secret), 1);
+                                         "%s and ended_at is not null",
+                                         SHA_OF_1),
+                               s.secret),
+                     1);
 
     r = it_trader(&s, "GET", "/v1/trader/me", NULL);
     it_assert_error(r, 401, "SESSION_REQUIRED");
@@ -689,14 +705,14 @@ START_TEST(test_csrf_rejected)
     char *place = it_printf("/v1/trader/accounts/%s/orders", a.id);
     char *body = order_body(m.yes, "BUY", "limit", "10", "0.30");
     const char *bad[] = {
-        NULL,                                              /* no X-CSRF-Token */
+        NULL, /* no X-CSRF-Token */
         "X-CSRF-Token:",
         "X-CSRF-Token: nope",
-        it_printf("X-CSRF-Token: %s", stranger.csrf),     /* another trader's session */
-        it_printf("X-CSRF-Token: %s", same_trader.csrf),  /* the same trader, another session */
+        it_printf("X-CSRF-Token: %s", stranger.csrf),    /* another trader's session */
+        it_printf("X-CSRF-Token: %s", same_trader.csrf), /* the same trader, another session */
         it_printf("X-CSRF-Token: %sA", s.csrf),
         it_printf("X-CSRF-Token: %.*s", (int)strlen(s.csrf) - 1, s.csrf),
-        it_printf("X-CSRF-Token: %s", s.secret),          /* the cookie value is not the token */
+        it_printf("X-CSRF-Token: %s", s.secret), /* the cookie value is not the token */
     };
     it_response_t r;
     long long order_id;
@@ -704,8 +720,8 @@ START_TEST(test_csrf_rejected)
 
     ck_assert_str_ne(s.csrf, same_trader.csrf);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = it_request("POST", place, bad[i] ? IT_HEADERS(s.cookie, bad[i])
-                                             : IT_HEADERS(s.cookie), body);
+        r = it_request("POST", place, bad[i] ? IT_HEADERS(s.cookie, bad[i]) : IT_HEADERS(s.cookie),
+                       body);
         {
             char *p = it_error_problem(&r, 403, "CSRF_REJECTED");
             ck_assert_msg(p == NULL, "with %s: %s", bad[i] ? bad[i] : "no X-CSRF-Token",
@@ -714,8 +730,8 @@ START_TEST(test_csrf_rejected)
         it_response_free(&r);
     }
     /* the right token from a foreign origin */
-    r = it_request("POST", place, IT_HEADERS(s.cookie, s.csrf_header,
-                                             "Origin: https://evil.example.com"), body);
+    r = it_request("POST", place,
+                   IT_HEADERS(s.cookie, s.csrf_header, "Origin: https://evil.example.com"), body);
     it_assert_error(r, 403, "CSRF_REJECTED");
     it_response_free(&r);
     r = it_request("POST", place, IT_HEADERS(s.cookie, s.csrf_header, "Origin: null"), body);
@@ -724,8 +740,8 @@ START_TEST(test_csrf_rejected)
     ck_assert_int_eq(count_orders(&a), 0);
 
     /* the right token, with and without this server's Origin */
-    r = it_request("POST", place, IT_HEADERS(s.cookie, s.csrf_header,
-                                             it_printf("Origin: %s", BASE)), body);
+    r = it_request("POST", place,
+                   IT_HEADERS(s.cookie, s.csrf_header, it_printf("Origin: %s", BASE)), body);
     it_assert_status(r, 201);
     order_id = int_of(&r, r.json, "order_id");
     it_response_free(&r);
@@ -741,7 +757,8 @@ START_TEST(test_csrf_rejected)
         it_assert_error(r, 403, "CSRF_REJECTED");
         it_response_free(&r);
         ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint",
-                                      it_lltext(order_id)), "open");
+                                      it_lltext(order_id)),
+                         "open");
         r = it_trader(&s, "POST", cancel, NULL);
         it_assert_status(r, 200);
         it_response_free(&r);
@@ -787,8 +804,9 @@ START_TEST(test_isolation_between_traders)
             const char *paths[2] = { acc_b.id, IT_SAMPLE_ACCOUNT };
             int k;
             for (k = 0; k < 2; k++) {
-                r = it_trader(&a, reqs[i][0], it_printf("/v1/trader/accounts/%s%s", paths[k],
-                                                        reqs[i][1]), reqs[i][2]);
+                r = it_trader(&a, reqs[i][0],
+                              it_printf("/v1/trader/accounts/%s%s", paths[k], reqs[i][1]),
+                              reqs[i][2]);
                 it_assert_error(r, 404, "ACCOUNT_NOT_FOUND");
                 ck_assert_str_eq(it_json_str(r.json, "message"),
                                  it_json_str(unknown.json, "message"));
@@ -798,19 +816,20 @@ START_TEST(test_isolation_between_traders)
         /* upper-case spelling of B's id changes nothing */
         {
             char *up = it_printf("%s", acc_b.id), *c;
-            for (c = up; *c; c++) if (*c >= 'a' && *c <= 'f') *c = (char)(*c - 32);
+            for (c = up; *c; c++)
+                if (*c >= 'a' && *c <= 'f') *c = (char)(*c - 32);
             r = it_trader(&a, "GET", it_printf("/v1/trader/accounts/%s", up), NULL);
             it_assert_error(r, 404, "ACCOUNT_NOT_FOUND");
             it_response_free(&r);
         }
     }
     /* B's order through A's own account */
-    r = it_trader(&a, "POST", it_printf("/v1/trader/accounts/%s/orders/%lld/cancel", acc_a.id,
-                                        b_order), NULL);
+    r = it_trader(&a, "POST",
+                  it_printf("/v1/trader/accounts/%s/orders/%lld/cancel", acc_a.id, b_order), NULL);
     it_assert_error(r, 404, "ORDER_NOT_FOUND");
     it_response_free(&r);
-    ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint",
-                                  b_order_text), "open");
+    ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint", b_order_text),
+                     "open");
     ck_assert_int_eq(count_orders(&acc_b), b_orders);
 
     /* A's lists show nothing of B */
@@ -835,23 +854,26 @@ END_TEST
 
 START_TEST(test_malformed_account_id)
 {
-    static const char *const bad[] = {
-        "not-a-uuid", "0b1d8e2a3c4f4a6b8c8d9e0f1a2b3c4d", "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4",
-        "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4dd", "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4g",
-        "%20", "1", NULL
-    };
+    static const char *const bad[] = { "not-a-uuid",
+                                       "0b1d8e2a3c4f4a6b8c8d9e0f1a2b3c4d",
+                                       "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4",
+                                       "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4dd",
+                                       "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4g",
+                                       "%20",
+                                       "1",
+                                       NULL };
     trader_t t = new_trader();
     it_session_t s = it_sign_in(DEMO, t.id, t.email);
     static const char *const suffix[][2] = {
-        { "GET", "" }, { "GET", "/orders" }, { "GET", "/trades" }, { "POST", "/orders" },
-        { "POST", "/orders/1/cancel" },
+        { "GET", "" },         { "GET", "/orders" },           { "GET", "/trades" },
+        { "POST", "/orders" }, { "POST", "/orders/1/cancel" },
     };
     int i, k;
 
     for (i = 0; bad[i]; i++) {
         for (k = 0; k < 5; k++) {
-            it_response_t r = it_trader(&s, suffix[k][0], it_printf("/v1/trader/accounts/%s%s",
-                                                                    bad[i], suffix[k][1]),
+            it_response_t r = it_trader(&s, suffix[k][0],
+                                        it_printf("/v1/trader/accounts/%s%s", bad[i], suffix[k][1]),
                                         strcmp(suffix[k][0], "POST") == 0 ? "{}" : NULL);
             char *p = it_error_problem(&r, 422, "INVALID_ACCOUNT_ID");
             ck_assert_msg(p == NULL, "account id '%s': %s", bad[i], p ? p : "");
@@ -891,8 +913,7 @@ START_TEST(test_trader_in_two_tenants)
         if (strcmp(id, demo_acc.id) == 0 && strcmp(tenant, "demo") == 0) seen_demo = 1;
         if (strcmp(id, other_acc.id) == 0 && strcmp(tenant, "other") == 0) seen_other = 1;
     }
-    ck_assert_msg(seen_demo && seen_other, "both accounts with their tenants: %s",
-                  it_describe(&r));
+    ck_assert_msg(seen_demo && seen_other, "both accounts with their tenants: %s", it_describe(&r));
     /* newest first */
     ck_assert_str_eq(it_json_str(json_object_array_get_idx(accounts, 0), "account_id"),
                      other_acc.id);
@@ -945,10 +966,9 @@ START_TEST(test_trader_sees_nothing_of_the_tenant)
     char *x = it_unique("signin-private");
     char *email = it_printf("%s@example.com", it_unique("mailbox"));
     char *marker = it_unique("tenant-private-marker");
-    it_response_t reg = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(DEMO)),
-                                   it_registration_body(x, email,
-                                                        it_printf("{\"kyc\":%s}",
-                                                                  it_json_quote(marker))));
+    it_response_t reg = it_request(
+        "POST", "/v1/partner/users", IT_HEADERS(it_key_header(DEMO)),
+        it_registration_body(x, email, it_printf("{\"kyc\":%s}", it_json_quote(marker))));
     trader_t other = new_trader();
     long long uid;
     const char *tuid;
@@ -970,7 +990,7 @@ START_TEST(test_trader_sees_nothing_of_the_tenant)
     bodies[1] = it_trader(&s, "GET", it_printf("/v1/trader/accounts/%s", acc.id), NULL);
     bodies[2] = it_trader(&s, "GET", it_printf("/v1/trader/accounts/%s/orders", acc.id), NULL);
     bodies[3] = it_trader(&s, "GET", it_printf("/v1/trader/accounts/%s/trades", acc.id), NULL);
-    secrets[nsecrets++] = x;            /* the tenant's external_id of the user */
+    secrets[nsecrets++] = x; /* the tenant's external_id of the user */
     secrets[nsecrets++] = tuid;
     secrets[nsecrets++] = marker;
     secrets[nsecrets++] = other.email;
@@ -983,8 +1003,7 @@ START_TEST(test_trader_sees_nothing_of_the_tenant)
         for (j = 0; j < nsecrets; j++) {
             size_t h;
             ck_assert_msg(strstr(bodies[i].body, secrets[j]) == NULL,
-                          "the trader's view shows '%s': %s", secrets[j],
-                          it_describe(&bodies[i]));
+                          "the trader's view shows '%s': %s", secrets[j], it_describe(&bodies[i]));
             for (h = 0; h < bodies[i].nheaders; h++) {
                 ck_assert_msg(strstr(bodies[i].headers[h].value, secrets[j]) == NULL,
                               "header %s shows '%s'", bodies[i].headers[h].name, secrets[j]);
@@ -1010,7 +1029,7 @@ START_TEST(test_trader_sees_nothing_of_the_tenant)
             json_object_iter_next(&it);
         }
         ck_assert_msg((size_t)json_object_object_length(mine) == nkeys + 1
-                      && it_json_has(mine, account_keys_extra[0]),
+                          && it_json_has(mine, account_keys_extra[0]),
                       "the trader's account is the partner's plus \"tenant\": %s vs %s",
                       json_object_to_json_string(mine), partner.body);
     }
@@ -1044,10 +1063,13 @@ START_TEST(test_trader_trades)
     r = it_request("GET", it_printf("/v1/partner/accounts/%s/trades", a.id),
                    IT_HEADERS(it_key_header(DEMO)), NULL);
     it_assert_status(r, 200);
-    ck_assert_msg(list_has(&r, "data", "order_id", market_text), "the partner's trades feed "
-                  "must show the trader's fill: %s", it_describe(&r));
+    ck_assert_msg(list_has(&r, "data", "order_id", market_text),
+                  "the partner's trades feed "
+                  "must show the trader's fill: %s",
+                  it_describe(&r));
     ck_assert_str_eq(it_json_str(json_object_array_get_idx(it_json_get(r.json, "data"), 0),
-                                 "price"), "0.4300");
+                                 "price"),
+                     "0.4300");
     it_response_free(&r);
     /* and the trader too, with the position */
     r = it_trader(&s, "GET", it_printf("%s/trades", base), NULL);
@@ -1058,7 +1080,8 @@ START_TEST(test_trader_trades)
     it_assert_status(r, 200);
     ck_assert_msg(list_has(&r, "positions", "token_id", m.yes), "%s", it_describe(&r));
     ck_assert_str_eq(it_json_str(json_object_array_get_idx(it_json_get(r.json, "positions"), 0),
-                                 "quantity"), "10.0000");
+                                 "quantity"),
+                     "10.0000");
     it_response_free(&r);
 
     /* a limit order rests, is listed, and is cancelled */
@@ -1084,10 +1107,11 @@ START_TEST(test_trader_trades)
                    IT_HEADERS(it_key_header(DEMO)), NULL);
     it_assert_status(r, 200);
     ck_assert_msg(list_has(&r, "data", "order_id", limit_text)
-                  && list_has(&r, "data", "order_id", market_text), "%s", it_describe(&r));
+                      && list_has(&r, "data", "order_id", market_text),
+                  "%s", it_describe(&r));
     it_response_free(&r);
-    ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint",
-                                  limit_text), "cancelled");
+    ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint", limit_text),
+                     "cancelled");
     /* the engine's validation answers the trader as it answers the partner */
     r = it_trader(&s, "POST", it_printf("%s/orders", base), "{\"token_id\":1}");
     it_assert_error(r, 422, "VALIDATION_FAILED");
@@ -1097,8 +1121,8 @@ START_TEST(test_trader_trades)
     it_assert_error(r, 400, "INSUFFICIENT_FUNDS");
     it_response_free(&r);
     /* the balance reflects exactly the one fill (10 at 0.43 plus any fee) */
-    ck_assert_int_eq(it_db_int("select count(*) from fills where wallet_id = $1::bigint",
-                               a.wallet), 1);
+    ck_assert_int_eq(it_db_int("select count(*) from fills where wallet_id = $1::bigint", a.wallet),
+                     1);
     /* public markets are readable with the session (and without) */
     r = it_trader(&s, "GET", it_printf("/v1/markets?market_id=%s", m.cond), NULL);
     it_assert_status(r, 200);
@@ -1140,7 +1164,8 @@ START_TEST(test_trader_closed_account)
     r = it_trader(&s, "GET", "/v1/trader/me", NULL);
     it_assert_status(r, 200);
     ck_assert_str_eq(it_json_str(json_object_array_get_idx(it_json_get(r.json, "accounts"), 0),
-                                 "status"), "closed");
+                                 "status"),
+                     "closed");
     it_response_free(&r);
     /* not tradable */
     r = it_trader(&s, "POST", it_printf("%s/orders", base),

@@ -17,8 +17,8 @@
 #define DEMO it_env("DEMO_KEY")
 
 /* The module's defaults (README): lock budget, read budget, reconnect wait. */
-#define LOCK_BUDGET_S   1.0
-#define READ_BUDGET_S   2.0
+#define LOCK_BUDGET_S 1.0
+#define READ_BUDGET_S 2.0
 
 static char *unavailable_problem(const it_response_t *r)
 {
@@ -54,7 +54,8 @@ static char *new_account(void)
     char *x = it_unique("slowdb"), *e = it_printf("%s@example.com", x);
     long long uid = it_register(DEMO, x, e, NULL);
     char *body = it_printf("{\"user_id\":%lld,\"external_id\":\"%s\",\"stage\":\"demo\","
-                           "\"starting_balance\":\"1000.00\"}", uid, x);
+                           "\"starting_balance\":\"1000.00\"}",
+                           uid, x);
     it_response_t r = it_request("POST", "/v1/partner/accounts", IT_HEADERS(it_key_header(DEMO)),
                                  body);
     char *id;
@@ -136,7 +137,7 @@ END_TEST
 typedef struct {
     const char *path;
     double until;
-    long ok;                 /* 0: expect 503s; else this status */
+    long ok; /* 0: expect 503s; else this status */
     int requests, fast_503, slow_503, other;
     char *problem;
 } hammer_t;
@@ -156,9 +157,11 @@ static void *hammer_run(void *arg)
             if (!h->problem) {
                 h->problem = p;
             }
-        } else if (r.seconds < 0.15) {
+        }
+        else if (r.seconds < 0.15) {
             h->fast_503++;
-        } else {
+        }
+        else {
             h->slow_503++;
         }
         it_response_free(&r);
@@ -220,11 +223,13 @@ START_TEST(test_stuck_table_holds_a_bounded_number_of_workers)
     }
     exec_ok(locker, "ROLLBACK");
     PQfinish(locker);
-    ck_assert_msg(worst < 0.5, "GET /v1/markets took up to %.2f s while accounts was locked "
-                  "(%d requests)", worst, markets);
+    ck_assert_msg(worst < 0.5,
+                  "GET /v1/markets took up to %.2f s while accounts was locked "
+                  "(%d requests)",
+                  worst, markets);
     /* most were refused at once; only a bounded number waited each round */
-    ck_assert_msg(fast > slow, "%d requests were refused at once, %d waited for the lock",
-                  fast, slow);
+    ck_assert_msg(fast > slow, "%d requests were refused at once, %d waited for the lock", fast,
+                  slow);
 }
 END_TEST
 
@@ -408,11 +413,12 @@ START_TEST(test_outage_log_is_bounded)
     ck_assert_msg(log && (long)strlen(log) >= before, "cannot read the error log");
     ours = count_lines(log + before, "[polypartner:error]");
     errors = count_lines(log + before, ":error]");
-    ck_assert_msg(refused > 100, "only %d of %d requests were answered 503 in 4 s: an outage "
-                  "must be answered at once once it is known", refused, requests);
+    ck_assert_msg(refused > 100,
+                  "only %d of %d requests were answered 503 in 4 s: an outage "
+                  "must be answered at once once it is known",
+                  refused, requests);
     /* one line per 10 s and child process (at most 4 children here) */
-    ck_assert_msg(ours <= 4, "%d [polypartner:error] lines for %d refused requests", ours,
-                  refused);
+    ck_assert_msg(ours <= 4, "%d [polypartner:error] lines for %d refused requests", ours, refused);
     /* mod_dbd's own lines: one or two per probe, a probe a second per child */
     ck_assert_msg(errors <= 40, "%d error lines for %d refused requests", errors, refused);
     free(log);

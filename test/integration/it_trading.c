@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define DEMO     it_env("DEMO_KEY")
 #define READONLY it_env("DEMO_READONLY_KEY")
 #define OTHER    it_env("OTHER_KEY")
@@ -25,33 +24,33 @@
 
 #define ACCOUNTS "/v1/partner/accounts"
 
-static const char *const trade_keys[] = {
-    "trade_id", "order_id", "market_id", "side", "outcome", "price", "quantity", "notional",
-    "fee", "filled_at", "client_order_id", "realized_pnl", NULL
-};
+static const char *const trade_keys[] = { "trade_id",  "order_id",        "market_id",
+                                          "side",      "outcome",         "price",
+                                          "quantity",  "notional",        "fee",
+                                          "filled_at", "client_order_id", "realized_pnl",
+                                          NULL };
 static const char *const order_keys[] = {
-    "order_id", "account_id", "client_order_id", "market_id", "token_id", "outcome", "side",
-    "type", "quantity", "limit_price", "worst_price", "status", "reserved_cash", "created_at",
-    "cancelled_at", "fill", NULL
+    "order_id",      "account_id", "client_order_id", "market_id",   "token_id",    "outcome",
+    "side",          "type",       "quantity",        "limit_price", "worst_price", "status",
+    "reserved_cash", "created_at", "cancelled_at",    "fill",        NULL
 };
 static const char *const page_keys[] = { "data", "next_cursor", NULL };
 static const char *const market_keys[] = { "market_id", "question", "slug", "outcomes", NULL };
-static const char *const outcome_keys[] = {
-    "token_id", "outcome", "best_bid", "best_ask", "midpoint", "last_trade_price", "tick_size",
-    "updated_at", NULL
-};
-static const char *const position_keys[] = {
-    "market_id", "outcome", "quantity", "avg_entry_price", "current_price", "market_value",
-    "unrealized_pnl", NULL
-};
+static const char *const outcome_keys[] = { "token_id",  "outcome",    "best_bid",
+                                            "best_ask",  "midpoint",   "last_trade_price",
+                                            "tick_size", "updated_at", NULL };
+static const char *const position_keys[] = { "market_id",      "outcome",
+                                             "quantity",       "avg_entry_price",
+                                             "current_price",  "market_value",
+                                             "unrealized_pnl", NULL };
 
 /* ---- small helpers ------------------------------------------------------------ */
 
 static long long int_member(const it_response_t *r, json_object *o, const char *key)
 {
     json_object *v = it_json_get(o, key);
-    ck_assert_msg(v && json_object_is_type(v, json_type_int), "%s must be a JSON integer: %s",
-                  key, it_describe(r));
+    ck_assert_msg(v && json_object_is_type(v, json_type_int), "%s must be a JSON integer: %s", key,
+                  it_describe(r));
     return (long long)json_object_get_int64(v);
 }
 
@@ -67,15 +66,15 @@ static long long int_member(const it_response_t *r, json_object *o, const char *
 /* clang-format on */
 
 /* A member of o is JSON null (present). */
-#define assert_null(resp, o, key) do {                                                  \
-        ck_assert_msg(it_json_has((o), (key)) && it_json_get((o), (key)) == NULL,       \
-                      "\"%s\" must be null: %s", (key), it_describe(&(resp)));          \
+#define assert_null(resp, o, key)                                                 \
+    do {                                                                          \
+        ck_assert_msg(it_json_has((o), (key)) && it_json_get((o), (key)) == NULL, \
+                      "\"%s\" must be null: %s", (key), it_describe(&(resp)));    \
     } while (0)
 
 /* ---- API helpers -------------------------------------------------------------- */
 
-static it_response_t call(const char *key, const char *method, const char *path,
-                          const char *body)
+static it_response_t call(const char *key, const char *method, const char *path, const char *body)
 {
     return it_request(method, path, IT_HEADERS(it_key_header(key)), body);
 }
@@ -86,8 +85,8 @@ static char *account_path(const char *id, const char *suffix)
 }
 
 typedef struct {
-    char *id;           /* account_id */
-    char *x;            /* external_id */
+    char *id; /* account_id */
+    char *x;  /* external_id */
     long long uid;
     long long wallet;
     char *wallet_text;
@@ -109,7 +108,8 @@ static account_t new_account_of(const char *key, long long uid, const char *bala
     a.x = it_unique("tacct");
     r = call(key, "POST", ACCOUNTS,
              it_printf("{\"user_id\":%lld,\"external_id\":%s,\"stage\":\"challenge\","
-                       "\"starting_balance\":%s}", a.uid, it_json_quote(a.x), it_json_quote(balance)));
+                       "\"starting_balance\":%s}",
+                       a.uid, it_json_quote(a.x), it_json_quote(balance)));
     it_assert_status(r, 201);
     a.id = it_printf("%s", it_json_str(r.json, "account_id"));
     ck_assert_msg(it_is_uuid(a.id), "%s", it_describe(&r));
@@ -132,8 +132,10 @@ static it_response_t get_account(const char *key, const account_t *a)
 /* GET .../trades with a query string ("" or "limit=5&side=BUY"). */
 static it_response_t get_trades_id(const char *key, const char *account_id, const char *query)
 {
-    return call(key, "GET", it_printf(ACCOUNTS "/%s/trades%s%s", account_id,
-                                      query && *query ? "?" : "", query ? query : ""), NULL);
+    return call(key, "GET",
+                it_printf(ACCOUNTS "/%s/trades%s%s", account_id, query && *query ? "?" : "",
+                          query ? query : ""),
+                NULL);
 }
 
 static it_response_t get_trades(const account_t *a, const char *query)
@@ -143,8 +145,10 @@ static it_response_t get_trades(const account_t *a, const char *query)
 
 static it_response_t get_orders_q(const char *key, const account_t *a, const char *query)
 {
-    return call(key, "GET", it_printf(ACCOUNTS "/%s/orders%s%s", a->id,
-                                      query && *query ? "?" : "", query ? query : ""), NULL);
+    return call(key, "GET",
+                it_printf(ACCOUNTS "/%s/orders%s%s", a->id, query && *query ? "?" : "",
+                          query ? query : ""),
+                NULL);
 }
 
 static it_response_t post_order_key(const char *key, const char *account_id, const char *body)
@@ -157,8 +161,7 @@ static it_response_t post_order(const account_t *a, const char *body)
     return post_order_key(DEMO, a->id, body);
 }
 
-static it_response_t cancel_order_key(const char *key, const char *account_id,
-                                      const char *order_id)
+static it_response_t cancel_order_key(const char *key, const char *account_id, const char *order_id)
 {
     return call(key, "POST", it_printf(ACCOUNTS "/%s/orders/%s/cancel", account_id, order_id),
                 NULL);
@@ -169,7 +172,8 @@ static char *order_body(const char *tok, const char *side, const char *type, con
                         const char *limit_price, const char *worst_price, const char *coid)
 {
     char *b = it_printf("{\"token_id\":%s,\"side\":%s,\"type\":%s,\"quantity\":%s",
-                        it_json_quote(tok), it_json_quote(side), it_json_quote(type), it_json_quote(qty));
+                        it_json_quote(tok), it_json_quote(side), it_json_quote(type),
+                        it_json_quote(qty));
     if (limit_price) b = it_printf("%s,\"limit_price\":%s", b, it_json_quote(limit_price));
     if (worst_price) b = it_printf("%s,\"worst_price\":%s", b, it_json_quote(worst_price));
     if (coid) b = it_printf("%s,\"client_order_id\":%s", b, it_json_quote(coid));
@@ -190,9 +194,8 @@ static long long market_order(const account_t *a, const char *tok, const char *s
 }
 
 /* A limit order; returns its order id, *status the resulting status. */
-static long long limit_order(const account_t *a, const char *tok, const char *side,
-                             const char *qty, const char *price, const char *coid,
-                             const char *want_status)
+static long long limit_order(const account_t *a, const char *tok, const char *side, const char *qty,
+                             const char *price, const char *coid, const char *want_status)
 {
     it_response_t r = post_order(a, order_body(tok, side, "limit", qty, price, NULL, coid));
     long long id;
@@ -218,8 +221,8 @@ static market_t new_market_q(const char *question, const char *slug, const char 
     m.cond = it_unique("0xcond");
     m.yes = it_token_id();
     m.no = it_token_id();
-    it_db_scalar("select pp_upsert_market($1, $2, $3, false, $4::jsonb)::text",
-                 m.cond, question, slug,
+    it_db_scalar("select pp_upsert_market($1, $2, $3, false, $4::jsonb)::text", m.cond, question,
+                 slug,
                  it_printf("[{\"token_id\":\"%s\",\"outcome\":\"Yes\",\"tick_size\":\"%s\"},"
                            "{\"token_id\":\"%s\",\"outcome\":\"No\",\"tick_size\":\"%s\"}]",
                            m.yes, tick ? tick : "0.01", m.no, tick ? tick : "0.01"));
@@ -259,8 +262,7 @@ static market_t quoted_market(const char *bid, const char *ask)
 
 static char *wallet_balance(const account_t *a)
 {
-    return it_db_scalar("select balance::text from wallets where id = $1::bigint",
-                        a->wallet_text);
+    return it_db_scalar("select balance::text from wallets where id = $1::bigint", a->wallet_text);
 }
 
 static long long count_orders(const account_t *a)
@@ -289,7 +291,8 @@ static char *wallet_snapshot(const account_t *a)
         "(select count(*) from fills f where f.wallet_id = w.id), "
         "(select coalesce(string_agg(p.id || ':' || p.quantity || ':' || p.reserved_quantity || "
         " ':' || coalesce(p.closed_at::text, '-'), ',' order by p.id), '') from positions p "
-        " where p.wallet_id = w.id)) from wallets w where w.id = $1::bigint", a->wallet_text);
+        " where p.wallet_id = w.id)) from wallets w where w.id = $1::bigint",
+        a->wallet_text);
 }
 
 /* ---- invariants ------------------------------------------------------------------ */
@@ -306,8 +309,10 @@ static void assert_invariants(void)
                   "p.archived_at is null and p.reserved_quantity <> (select "
                   "coalesce(sum(o.reserved_shares), 0) from orders o where o.wallet_id = "
                   "p.wallet_id and o.token_id = p.token_id and o.status = 'open')");
-    ck_assert_msg(n == 0, "%lld open position(s) whose reserved_quantity does not match "
-                  "their open SELL orders", n);
+    ck_assert_msg(n == 0,
+                  "%lld open position(s) whose reserved_quantity does not match "
+                  "their open SELL orders",
+                  n);
     n = it_db_int("select count(*) from fills f join orders o on o.id = f.order_id "
                   "where o.status <> 'filled'");
     ck_assert_msg(n == 0, "%lld fill(s) of orders that are not filled", n);
@@ -340,23 +345,23 @@ static void assert_page(const it_response_t *r)
     page_data(r);
     {
         json_object *c = it_json_get(r->json, "next_cursor");
-        ck_assert_msg(c == NULL || (json_object_is_type(c, json_type_string) &&
-                                    json_object_get_string_len(c) > 0),
+        ck_assert_msg(c == NULL
+                          || (json_object_is_type(c, json_type_string)
+                              && json_object_get_string_len(c) > 0),
                       "next_cursor must be null or a non-empty string: %s", it_describe(r));
     }
 }
 
-#define RE_QTY   "^(0|[1-9][0-9]*)\\.[0-9]{4}$"
-#define RE_MONEY "^(0|[1-9][0-9]*)\\.[0-9]{2}$"
-#define RE_PRICE "^0\\.[0-9]{4}$"
+#define RE_QTY     "^(0|[1-9][0-9]*)\\.[0-9]{4}$"
+#define RE_MONEY   "^(0|[1-9][0-9]*)\\.[0-9]{2}$"
+#define RE_PRICE   "^0\\.[0-9]{4}$"
 #define RE_TIME_US "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$"
 
 /* One trade item is exactly as the spec shows it. */
 static void assert_trade_shape(const it_response_t *r, json_object *t)
 {
     json_object *v;
-    ck_assert_msg(it_json_keys_are(t, trade_keys), "trade keys: %s",
-                  json_object_to_json_string(t));
+    ck_assert_msg(it_json_keys_are(t, trade_keys), "trade keys: %s", json_object_to_json_string(t));
     ck_assert_msg(int_member(r, t, "trade_id") == int_member(r, t, "order_id"),
                   "trade_id != order_id: %s", json_object_to_json_string(t));
     ck_assert_msg(it_matches(it_json_str(t, "price"), RE_PRICE), "price: %s",
@@ -373,8 +378,7 @@ static void assert_trade_shape(const it_response_t *r, json_object *t)
                   json_object_to_json_string(t));
     ck_assert_msg(it_json_str(t, "market_id") != NULL, "market_id: %s",
                   json_object_to_json_string(t));
-    ck_assert_msg(it_json_str(t, "outcome") != NULL, "outcome: %s",
-                  json_object_to_json_string(t));
+    ck_assert_msg(it_json_str(t, "outcome") != NULL, "outcome: %s", json_object_to_json_string(t));
     v = it_json_get(t, "client_order_id");
     ck_assert_msg(v == NULL || json_object_is_type(v, json_type_string),
                   "client_order_id must be a string or null: %s", json_object_to_json_string(t));
@@ -416,7 +420,8 @@ static char *all_pages(const account_t *a, const char *query, int *pages)
     int n = 0;
     for (;;) {
         it_response_t r = get_trades(a, cursor ? it_printf("%s%scursor=%s", query,
-                                                           *query ? "&" : "", cursor) : query);
+                                                           *query ? "&" : "", cursor)
+                                               : query);
         const char *c;
         char *p;
         assert_page(&r);
@@ -443,10 +448,13 @@ static void fill_batch(const account_t *a, const char *tok, const char *side, in
     char *nt = it_printf("%d", n);
     ck_assert_int_eq(it_db_int("select count(pp_engine_rest_limit_order($1::bigint, $2, $3, 1, "
                                "case when $3 = 'BUY' then 0.30 else 0.60 end)) from "
-                               "generate_series(1, $4::int)", a->wallet_text, tok, side, nt), n);
+                               "generate_series(1, $4::int)",
+                               a->wallet_text, tok, side, nt),
+                     n);
     if (strcmp(side, "BUY") == 0) {
         ck_assert_int_ge(quote(tok, "0.29", "0.30"), n);
-    } else {
+    }
+    else {
         ck_assert_int_ge(quote(tok, "0.60", "0.61"), n);
     }
 }
@@ -520,9 +528,14 @@ START_TEST(test_trades_order_and_filters)
     market_t m1 = quoted_market("0.40", "0.42"), m2 = quoted_market("0.20", "0.25");
     static const char *const queries[][3] = {
         /* query, side, market (1/2 for m1/m2) */
-        { "", "", "" }, { "side=buy", "BUY", "" }, { "side=SELL", "SELL", "" },
-        { "side=Sell", "SELL", "" }, { "market_id=1", "", "1" }, { "market_id=2", "", "2" },
-        { "side=BUY&market_id=2", "BUY", "2" }, { "market_id=1&side=sell", "SELL", "1" },
+        { "", "", "" },
+        { "side=buy", "BUY", "" },
+        { "side=SELL", "SELL", "" },
+        { "side=Sell", "SELL", "" },
+        { "market_id=1", "", "1" },
+        { "market_id=2", "", "2" },
+        { "side=BUY&market_id=2", "BUY", "2" },
+        { "market_id=1&side=sell", "SELL", "1" },
     };
     size_t i;
 
@@ -533,7 +546,7 @@ START_TEST(test_trades_order_and_filters)
     market_order(&a, m1.yes, "SELL", "4", NULL);
     fill_batch(&a, m2.yes, "SELL", 3);
     market_order(&a, m1.no, "BUY", "2.5", "a-2");
-    market_order(&b, m1.yes, "BUY", "1", NULL);     /* another account's fill */
+    market_order(&b, m1.yes, "BUY", "1", NULL); /* another account's fill */
     ck_assert_int_eq(count_fills(&a), 13);
 
     for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
@@ -588,7 +601,7 @@ START_TEST(test_trades_default_limit_and_bounds)
     fill_batch(&a, m.yes, "BUY", 105);
     want = expected_ids(&a, NULL, NULL);
 
-    r = get_trades(&a, "");                     /* default 100 */
+    r = get_trades(&a, ""); /* default 100 */
     assert_page(&r);
     assert_page_order(&r);
     ck_assert_int_eq(json_object_array_length(page_data(&r)), 100);
@@ -607,7 +620,7 @@ START_TEST(test_trades_default_limit_and_bounds)
     ck_assert_str_eq(page_ids(&r), want);
     ck_assert_ptr_null(page_cursor(&r));
 
-    r = get_trades(&a, "limit=105");            /* exactly all: no further page */
+    r = get_trades(&a, "limit=105"); /* exactly all: no further page */
     assert_page(&r);
     ck_assert_str_eq(page_ids(&r), want);
     ck_assert_ptr_null(page_cursor(&r));
@@ -685,8 +698,8 @@ START_TEST(test_trades_paging_while_fills_arrive)
     }
     want = expected_ids(&a, NULL, NULL);
     for (;;) {
-        it_response_t r = get_trades(&a, cursor ? it_printf("limit=5&cursor=%s", cursor)
-                                                : "limit=5");
+        it_response_t r = get_trades(&a,
+                                     cursor ? it_printf("limit=5&cursor=%s", cursor) : "limit=5");
         const char *c;
         char *p;
         assert_page(&r);
@@ -707,11 +720,11 @@ START_TEST(test_trades_paging_while_fills_arrive)
     ck_assert_int_eq(pages, 3);
     /* the new fills are on a fresh first page, all before the old ones */
     newer = expected_ids(&a, NULL, NULL);
-    ck_assert_int_eq(count_fills(&a), 12 + 2 * 4);   /* two interludes */
+    ck_assert_int_eq(count_fills(&a), 12 + 2 * 4); /* two interludes */
     ck_assert_str_eq(all_pages(&a, "limit=7", NULL), newer);
-    ck_assert_msg(strlen(newer) > strlen(want) &&
-                  strcmp(newer + strlen(newer) - strlen(want), want) == 0 &&
-                  newer[strlen(newer) - strlen(want) - 1] == ',',
+    ck_assert_msg(strlen(newer) > strlen(want)
+                      && strcmp(newer + strlen(newer) - strlen(want), want) == 0
+                      && newer[strlen(newer) - strlen(want) - 1] == ',',
                   "new fills must sort before the old ones: %s / %s", newer, want);
     assert_invariants();
 }
@@ -735,15 +748,26 @@ static void expect_invalid_cursor(const account_t *a, const char *query)
 START_TEST(test_trades_cursor_attacks)
 {
     account_t a = new_account(DEMO, "10000");
-    account_t b = new_account_of(DEMO, a.uid, "10000");     /* same trader, same tenant */
+    account_t b = new_account_of(DEMO, a.uid, "10000"); /* same trader, same tenant */
     account_t o = new_account(OTHER, "10000");
     market_t m = quoted_market("0.40", "0.42"), m2 = new_market();
     char *c, *cb, *cs, *cm, *ord = NULL, *cother;
     size_t i, n;
     static const char *const garbage[] = {
-        "abc", "x", ".", "..", "a.b", "!!!!", "%2e", "eyJmaWxsZWRfYXQiOjF9",
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAA", "null", "0", "-1",
-        "%E2%82%AC", NULL
+        "abc",
+        "x",
+        ".",
+        "..",
+        "a.b",
+        "!!!!",
+        "%2e",
+        "eyJmaWxsZWRfYXQiOjF9",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAA",
+        "null",
+        "0",
+        "-1",
+        "%E2%82%AC",
+        NULL
     };
 
     for (i = 0; i < 4; i++) {
@@ -756,10 +780,12 @@ START_TEST(test_trades_cursor_attacks)
         /* another tenant's account with fills, through the engine directly */
         char *p;
         it_db_scalar("select pp_engine_rest_limit_order($1::bigint, $2, 'BUY', 1, 0.30)::text "
-                     "from generate_series(1, 3)", o.wallet_text, m2.yes);
+                     "from generate_series(1, 3)",
+                     o.wallet_text, m2.yes);
         p = it_db_scalar("select pp_apply_price_updates($1::jsonb)::text",
                          it_printf("[{\"token_id\":\"%s\",\"best_bid\":\"0.20\","
-                                   "\"best_ask\":\"0.25\"}]", m2.yes));
+                                   "\"best_ask\":\"0.25\"}]",
+                                   m2.yes));
         ck_assert_ptr_nonnull(p);
     }
 
@@ -774,8 +800,8 @@ START_TEST(test_trades_cursor_attacks)
     n = strlen(c);
     for (i = 0; i < n; i++) {
         it_response_t r = get_trades(&a, it_printf("limit=2&cursor=%s", tamper(c, i)));
-        ck_assert_msg(r.status == 400, "cursor changed at %zu/%zu (%s -> %s) accepted: %s",
-                      i, n, c, tamper(c, i), it_describe(&r));
+        ck_assert_msg(r.status == 400, "cursor changed at %zu/%zu (%s -> %s) accepted: %s", i, n, c,
+                      tamper(c, i), it_describe(&r));
         it_assert_error(r, 400, "INVALID_CURSOR");
         it_response_free(&r);
     }
@@ -889,8 +915,8 @@ START_TEST(test_trades_paging_under_concurrent_fills)
     ck_assert_int_eq(pthread_create(&th, NULL, writer_run, &w), 0);
     it_sleep_ms(50);
     for (;;) {
-        it_response_t r = get_trades(&a, cursor ? it_printf("limit=3&cursor=%s", cursor)
-                                                : "limit=3");
+        it_response_t r = get_trades(&a,
+                                     cursor ? it_printf("limit=3&cursor=%s", cursor) : "limit=3");
         const char *c;
         char *p;
         assert_page(&r);
@@ -1036,17 +1062,18 @@ START_TEST(test_trades_shape)
     assert_str(r, t, "filled_at",
                it_db_scalar("select to_char(filled_at at time zone 'UTC', "
                             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') from fills where order_id = "
-                            "$1::bigint", it_lltext(buy)));
+                            "$1::bigint",
+                            it_lltext(buy)));
     assert_invariants();
 }
 END_TEST
 
 START_TEST(test_trades_limit_validation)
 {
-    static const char *const bad[] = {
-        "limit=0", "limit=501", "limit=abc", "limit=-1", "limit=1.5", "limit=", "limit=1e2",
-        "limit=%201", "side=hold", "side=", "side=BUYX", "side=buy%20", NULL
-    };
+    static const char *const bad[] = { "limit=0",   "limit=501", "limit=abc", "limit=-1",
+                                       "limit=1.5", "limit=",    "limit=1e2", "limit=%201",
+                                       "side=hold", "side=",     "side=BUYX", "side=buy%20",
+                                       NULL };
     account_t a = new_account(DEMO, "1000");
     int i;
     for (i = 0; bad[i]; i++) {
@@ -1055,10 +1082,8 @@ START_TEST(test_trades_limit_validation)
         it_response_free(&r);
     }
     {
-        static const char *const ok[] = {
-            "limit=1", "limit=500", "side=buy", "side=SELL", "side=Sell", "side=bUy",
-            "unknown=1", NULL
-        };
+        static const char *const ok[] = { "limit=1",   "limit=500", "side=buy",  "side=SELL",
+                                          "side=Sell", "side=bUy",  "unknown=1", NULL };
         for (i = 0; ok[i]; i++) {
             it_response_t r = get_trades(&a, ok[i]);
             assert_page(&r);
@@ -1072,8 +1097,7 @@ START_TEST(test_order_market_buy_at_best_ask)
 {
     account_t a = new_account(DEMO, "1000");
     market_t m = quoted_market("0.40", "0.43");
-    it_response_t r = post_order(&a, order_body(m.yes, "buy", "market", "100", NULL, NULL,
-                                                NULL));
+    it_response_t r = post_order(&a, order_body(m.yes, "buy", "market", "100", NULL, NULL, NULL));
     json_object *f;
 
     it_assert_status(r, 201);
@@ -1257,9 +1281,9 @@ END_TEST
 START_TEST(test_order_market_rejections)
 {
     account_t a = new_account(DEMO, "100");
-    market_t m = quoted_market("0.40", "0.43"), unpriced = new_market(), stale = quoted_market(
-        "0.40", "0.43"), closed = quoted_market("0.40", "0.43"), resolved = quoted_market("0.40",
-                                                                                          "0.43");
+    market_t m = quoted_market("0.40", "0.43"), unpriced = new_market(),
+             stale = quoted_market("0.40", "0.43"), closed = quoted_market("0.40", "0.43"),
+             resolved = quoted_market("0.40", "0.43");
 
     /* hold a few shares of the markets that will close, so SELLs are well formed */
     market_order(&a, closed.yes, "BUY", "2", NULL);
@@ -1268,7 +1292,8 @@ START_TEST(test_order_market_rejections)
     it_db_scalar("select pp_upsert_market($1, 'Q', 'closed', true, '[]')::text", closed.cond);
     ck_assert_int_eq(it_db_int("select pp_settle_market($1, $2)", resolved.cond, resolved.no), 1);
     it_db_scalar("update market_tokens set updated_at = now() - interval '2 minutes' "
-                 "where token_id = $1 returning token_id", stale.yes);
+                 "where token_id = $1 returning token_id",
+                 stale.yes);
 
     /* never priced: no quote at all counts as stale */
     expect_rejected(&a, order_body(unpriced.yes, "BUY", "market", "1", NULL, NULL, NULL), 409,
@@ -1295,10 +1320,11 @@ START_TEST(test_order_market_rejections)
                     "MARKET_CLOSED");
     expect_rejected(&a, order_body(resolved.no, "BUY", "limit", "1", "0.30", NULL, NULL), 400,
                     "MARKET_CLOSED");
-    expect_rejected(&a, order_body("99999999999999999999999", "BUY", "market", "1", NULL, NULL,
-                                   NULL), 404, "MARKET_NOT_FOUND");
-    expect_rejected(&a, order_body(it_token_id(), "BUY", "limit", "1", "0.30", NULL, NULL),
+    expect_rejected(&a,
+                    order_body("99999999999999999999999", "BUY", "market", "1", NULL, NULL, NULL),
                     404, "MARKET_NOT_FOUND");
+    expect_rejected(&a, order_body(it_token_id(), "BUY", "limit", "1", "0.30", NULL, NULL), 404,
+                    "MARKET_NOT_FOUND");
     /* cash: 100 - 3 * 0.86 - 0.20 = 97.22 left; 227 @ 0.43 = 97.61 */
     ck_assert_str_eq(wallet_balance(&a), "97.22");
     expect_rejected(&a, order_body(m.yes, "BUY", "market", "227", NULL, NULL, NULL), 400,
@@ -1341,7 +1367,7 @@ START_TEST(test_order_price_rules)
                     "INVALID_PRICE");
     r = post_order(&a, order_body(fine.yes, "BUY", "limit", "10", "0.425", NULL, NULL));
     it_assert_status(r, 201);
-    assert_str(r, r.json, "status", "open");            /* 0.425 < ask 0.430: rests */
+    assert_str(r, r.json, "status", "open"); /* 0.425 < ask 0.430: rests */
     assert_str(r, r.json, "limit_price", "0.4250");
     assert_str(r, r.json, "reserved_cash", "4.25");
     assert_null(r, r.json, "fill");
@@ -1359,12 +1385,10 @@ START_TEST(test_order_body_validation)
     char *t = m.yes, *long_coid = malloc(257);
     static const char *const invalid_side[] = { "hold", "", "B", "BUYS", " BUY", NULL };
     static const char *const invalid_type[] = { "stop", "", "MARKETS", "fok", NULL };
-    static const char *const invalid_qty[] = {
-        "0", "-1", "1.23456", "abc", "", "1e2", "+1", " 1", "0.00001", "NaN", "1,5", NULL
-    };
-    static const char *const invalid_price[] = {
-        "0", "1", "1.5", "-0.5", "0.00001", "abc", "", "1e-1", "0.12345", NULL
-    };
+    static const char *const invalid_qty[] = { "0",  "-1", "1.23456", "abc", "",    "1e2",
+                                               "+1", " 1", "0.00001", "NaN", "1,5", NULL };
+    static const char *const invalid_price[] = { "0",   "1", "1.5",  "-0.5",    "0.00001",
+                                                 "abc", "",  "1e-1", "0.12345", NULL };
     int i;
 
     memset(long_coid, 'k', 256);
@@ -1375,29 +1399,45 @@ START_TEST(test_order_body_validation)
     expect_rejected(&a, "not json", 422, "VALIDATION_FAILED");
     expect_rejected(&a, "[]", 422, "VALIDATION_FAILED");
     expect_rejected(&a, "{}", 422, "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"side\":\"BUY\",\"type\":\"market\",\"quantity\":\"1\"}"),
+    expect_rejected(&a, it_printf("{\"side\":\"BUY\",\"type\":\"market\",\"quantity\":\"1\"}"), 422,
+                    "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":\"%s\",\"type\":\"market\",\"quantity\":\"1\"}", t),
                     422, "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"type\":\"market\",\"quantity\":\"1\"}",
-                                  t), 422, "VALIDATION_FAILED");
     expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"quantity\":\"1\"}", t),
                     422, "VALIDATION_FAILED");
     expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\"}", t),
                     422, "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\","
-                                  "\"quantity\":1}", t), 422, "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":%s,\"side\":\"BUY\",\"type\":\"market\","
-                                  "\"quantity\":\"1\"}", t), 422, "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":null,\"type\":\"market\","
-                                  "\"quantity\":\"1\"}", t), 422, "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\","
-                                  "\"quantity\":\"1\",\"price\":\"0.5\"}", t), 422,
-                    "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"limit\","
-                                  "\"quantity\":\"1\",\"limit_price\":0.5}", t), 422,
-                    "VALIDATION_FAILED");
-    expect_rejected(&a, it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\","
-                                  "\"quantity\":\"1\",\"client_order_id\":7}", t), 422,
-                    "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\","
+                              "\"quantity\":1}",
+                              t),
+                    422, "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":%s,\"side\":\"BUY\",\"type\":\"market\","
+                              "\"quantity\":\"1\"}",
+                              t),
+                    422, "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":\"%s\",\"side\":null,\"type\":\"market\","
+                              "\"quantity\":\"1\"}",
+                              t),
+                    422, "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\","
+                              "\"quantity\":\"1\",\"price\":\"0.5\"}",
+                              t),
+                    422, "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"limit\","
+                              "\"quantity\":\"1\",\"limit_price\":0.5}",
+                              t),
+                    422, "VALIDATION_FAILED");
+    expect_rejected(&a,
+                    it_printf("{\"token_id\":\"%s\",\"side\":\"BUY\",\"type\":\"market\","
+                              "\"quantity\":\"1\",\"client_order_id\":7}",
+                              t),
+                    422, "VALIDATION_FAILED");
     /* values: 400 INVALID_ORDER */
     for (i = 0; invalid_side[i]; i++) {
         expect_rejected(&a, order_body(t, invalid_side[i], "market", "1", NULL, NULL, NULL), 400,
@@ -1408,14 +1448,14 @@ START_TEST(test_order_body_validation)
                         "INVALID_ORDER");
     }
     for (i = 0; invalid_qty[i]; i++) {
-        expect_rejected(&a, order_body(t, "BUY", "market", invalid_qty[i], NULL, NULL, NULL),
-                        400, "INVALID_ORDER");
+        expect_rejected(&a, order_body(t, "BUY", "market", invalid_qty[i], NULL, NULL, NULL), 400,
+                        "INVALID_ORDER");
     }
     for (i = 0; invalid_price[i]; i++) {
-        expect_rejected(&a, order_body(t, "BUY", "limit", "1", invalid_price[i], NULL, NULL),
-                        400, "INVALID_ORDER");
-        expect_rejected(&a, order_body(t, "BUY", "market", "1", NULL, invalid_price[i], NULL),
-                        400, "INVALID_ORDER");
+        expect_rejected(&a, order_body(t, "BUY", "limit", "1", invalid_price[i], NULL, NULL), 400,
+                        "INVALID_ORDER");
+        expect_rejected(&a, order_body(t, "BUY", "market", "1", NULL, invalid_price[i], NULL), 400,
+                        "INVALID_ORDER");
     }
     expect_rejected(&a, order_body("abc", "BUY", "market", "1", NULL, NULL, NULL), 400,
                     "INVALID_ORDER");
@@ -1431,15 +1471,14 @@ START_TEST(test_order_body_validation)
     /* a market order with a limit price, a limit order without one or with a worst price */
     expect_rejected(&a, order_body(t, "BUY", "market", "1", "0.43", NULL, NULL), 400,
                     "INVALID_ORDER");
-    expect_rejected(&a, order_body(t, "BUY", "limit", "1", NULL, NULL, NULL), 400,
-                    "INVALID_ORDER");
+    expect_rejected(&a, order_body(t, "BUY", "limit", "1", NULL, NULL, NULL), 400, "INVALID_ORDER");
     expect_rejected(&a, order_body(t, "BUY", "limit", "1", "0.30", "0.40", NULL), 400,
                     "INVALID_ORDER");
     /* 255 characters is fine */
     long_coid[255] = 0;
     {
-        it_response_t r = post_order(&a, order_body(t, "BUY", "market", "1", NULL, NULL,
-                                                    long_coid));
+        it_response_t r = post_order(&a,
+                                     order_body(t, "BUY", "market", "1", NULL, NULL, long_coid));
         it_assert_status(r, 201);
         assert_str(r, r.json, "client_order_id", long_coid);
         assert_str(r, order_fill(&r), "client_order_id", long_coid);
@@ -1468,8 +1507,7 @@ START_TEST(test_order_closed_account)
     expect_rejected(&a, order_body(m.yes, "SELL", "market", "1", NULL, NULL, NULL), 409,
                     "ACCOUNT_CLOSED");
     /* a replay of an order placed before the close still answers the original */
-    replay = post_order(&a, order_body(m.yes, "BUY", "market", "10", NULL, NULL,
-                                       "before-close"));
+    replay = post_order(&a, order_body(m.yes, "BUY", "market", "10", NULL, NULL, "before-close"));
     it_assert_status(replay, 200);
     ck_assert_str_eq(replay.body, r.body);
     /* reset reopens it */
@@ -1600,9 +1638,11 @@ START_TEST(test_order_idempotency_concurrent)
         if (jobs[i].resp.status == 201) {
             n201++;
             created = jobs[i].resp.body;
-        } else if (jobs[i].resp.status == 200) {
+        }
+        else if (jobs[i].resp.status == 200) {
             n200++;
-        } else {
+        }
+        else {
             ck_abort_msg("unexpected answer: %s", it_describe(&jobs[i].resp));
         }
     }
@@ -1640,7 +1680,8 @@ START_TEST(test_order_concurrent_no_overdraft)
     for (i = 0; i < N; i++) {
         if (jobs[i].resp.status == 201) {
             ok++;
-        } else {
+        }
+        else {
             it_assert_error(jobs[i].resp, 400, "INSUFFICIENT_FUNDS");
         }
     }
@@ -1683,8 +1724,8 @@ START_TEST(test_limit_buy_rests_and_fills_on_update)
 
     /* an update that does not cross leaves it */
     ck_assert_int_eq(quote(m.yes, "0.30", "0.36"), 0);
-    ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint",
-                                  it_lltext(id)), "open");
+    ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint", it_lltext(id)),
+                     "open");
     /* the ask drops through the limit: it fills at the limit price */
     ck_assert_int_eq(quote(m.yes, "0.30", "0.33"), 1);
     ck_assert_str_eq(wallet_balance(&a), "965.00");
@@ -1723,7 +1764,7 @@ START_TEST(test_limit_sell_rests_and_fills_on_update)
     it_response_t r;
     long long id;
 
-    market_order(&a, m.yes, "BUY", "100", NULL);              /* 43.00 */
+    market_order(&a, m.yes, "BUY", "100", NULL); /* 43.00 */
     r = post_order(&a, order_body(m.yes, "SELL", "limit", "60", "0.50", NULL, NULL));
     it_assert_status(r, 201);
     assert_str(r, r.json, "status", "open");
@@ -1731,15 +1772,19 @@ START_TEST(test_limit_sell_rests_and_fills_on_update)
     id = int_member(&r, r.json, "order_id");
     ck_assert_str_eq(it_db_scalar("select reserved_quantity::text from positions where "
                                   "wallet_id = $1::bigint and closed_at is null",
-                                  a.wallet_text), "60.0000");
+                                  a.wallet_text),
+                     "60.0000");
     ck_assert_int_eq(quote(m.yes, "0.49", "0.52"), 0);
-    ck_assert_int_eq(quote(m.yes, "0.55", "0.57"), 1);        /* fills at 0.50, not 0.55 */
+    ck_assert_int_eq(quote(m.yes, "0.55", "0.57"), 1); /* fills at 0.50, not 0.55 */
     ck_assert_str_eq(wallet_balance(&a), "987.00");
     ck_assert_str_eq(it_db_scalar("select price::text || '/' || notional from fills where "
-                                  "order_id = $1::bigint", it_lltext(id)), "0.5000/30.00");
+                                  "order_id = $1::bigint",
+                                  it_lltext(id)),
+                     "0.5000/30.00");
     ck_assert_str_eq(it_db_scalar("select quantity::text || '/' || reserved_quantity from "
                                   "positions where wallet_id = $1::bigint and closed_at is null",
-                                  a.wallet_text), "40.0000/0.0000");
+                                  a.wallet_text),
+                     "40.0000/0.0000");
     assert_invariants();
 }
 END_TEST
@@ -1797,7 +1842,8 @@ START_TEST(test_cancel)
     assert_null(c, c.json, "fill");
     ck_assert_str_eq(wallet_balance(&a), "1000.00");
     ck_assert_str_eq(it_db_scalar("select cause || ':' || amount from ledger where wallet_id = "
-                                  "$1::bigint order by id desc limit 1", a.wallet_text),
+                                  "$1::bigint order by id desc limit 1",
+                                  a.wallet_text),
                      "release:35.00");
     /* again */
     c = cancel_order_key(DEMO, a.id, it_lltext(id));
@@ -1907,8 +1953,8 @@ START_TEST(test_orders_list)
 
     /* limits and cursors as for the feed */
     {
-        static const char *const bad[] = { "limit=0", "limit=501", "limit=abc", "limit=-1",
-                                           "limit=1.5", NULL };
+        static const char *const bad[] = { "limit=0",  "limit=501", "limit=abc",
+                                           "limit=-1", "limit=1.5", NULL };
         for (i = 0; bad[i]; i++) {
             r = get_orders_q(DEMO, &a, bad[i]);
             it_assert_error(r, 422, "VALIDATION_FAILED");
@@ -2010,13 +2056,18 @@ START_TEST(test_isolation_matrix)
     market_t m = quoted_market("0.40", "0.43");
     long long mine = limit_order(&a, m.yes, "BUY", "10", "0.30", NULL, "open");
     long long theirs = it_db_int("select pp_engine_rest_limit_order($1::bigint, $2, 'BUY', 10, "
-                                 "0.30)", o.wallet_text, m.yes);
+                                 "0.30)",
+                                 o.wallet_text, m.yes);
     char *body = order_body(m.yes, "BUY", "market", "1", NULL, NULL, NULL);
     char *osnap, *unknown_err, *foreign_err;
     it_response_t r, u;
-    struct { const char *method; const char *suffix; const char *body; } paths[] = {
-        { "GET", "/trades", NULL }, { "GET", "/trades?limit=5&side=buy", NULL },
-        { "GET", "/orders", NULL }, { "GET", "/orders?limit=1", NULL },
+    struct {
+        const char *method;
+        const char *suffix;
+        const char *body;
+    } paths[] = {
+        { "GET", "/trades", NULL },  { "GET", "/trades?limit=5&side=buy", NULL },
+        { "GET", "/orders", NULL },  { "GET", "/orders?limit=1", NULL },
         { "POST", "/orders", NULL }, { "POST", "/orders/1/cancel", NULL },
     };
     size_t i;
@@ -2035,11 +2086,10 @@ START_TEST(test_isolation_matrix)
         unknown_err = error_of(&u);
         ck_assert_str_eq(foreign_err, unknown_err);
         /* a malformed id */
-        r = call(DEMO, paths[i].method, account_path("not-a-uuid", paths[i].suffix),
-                 paths[i].body);
+        r = call(DEMO, paths[i].method, account_path("not-a-uuid", paths[i].suffix), paths[i].body);
         it_assert_error(r, 422, "INVALID_ACCOUNT_ID");
-        r = call(DEMO, paths[i].method, account_path("0b1d8e2a3c4f4a6b8c8d9e0f1a2b3c4d0",
-                                                     paths[i].suffix), paths[i].body);
+        r = call(DEMO, paths[i].method,
+                 account_path("0b1d8e2a3c4f4a6b8c8d9e0f1a2b3c4d0", paths[i].suffix), paths[i].body);
         it_assert_error(r, 422, "INVALID_ACCOUNT_ID");
         /* a disabled tenant: an unknown path */
         r = call(PENDING, paths[i].method, account_path(a.id, paths[i].suffix), paths[i].body);
@@ -2063,7 +2113,8 @@ START_TEST(test_isolation_matrix)
     assert_page(&r);
     ck_assert_str_eq(page_ids(&r), it_lltext(theirs));
     ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint",
-                                  it_lltext(mine)), "open");
+                                  it_lltext(mine)),
+                     "open");
     /* HEAD is GET */
     r = call(DEMO, "HEAD", account_path(a.id, "/trades"), NULL);
     ck_assert_msg(r.status == 200, "%s", it_describe(&r));
@@ -2091,8 +2142,8 @@ static json_object *position_of(const it_response_t *g, const char *cond, const 
     for (i = 0; i < json_object_array_length(ps); i++) {
         json_object *p = json_object_array_get_idx(ps, i);
         ck_assert_msg(it_json_keys_are(p, position_keys), "%s", it_describe(g));
-        if (strcmp(it_json_str(p, "market_id"), cond) == 0 &&
-            strcmp(it_json_str(p, "outcome"), outcome) == 0) {
+        if (strcmp(it_json_str(p, "market_id"), cond) == 0
+            && strcmp(it_json_str(p, "outcome"), outcome) == 0) {
             return p;
         }
     }
@@ -2106,9 +2157,9 @@ START_TEST(test_envelope_marks_to_market)
     it_response_t g;
     json_object *p;
 
-    market_order(&a, m.yes, "BUY", "100", NULL);          /* 43.00 */
-    market_order(&a, m.no, "BUY", "50", NULL);            /* 27.50 */
-    limit_order(&a, m.yes, "BUY", "10", "0.10", NULL, "open");   /* 1.00 reserved */
+    market_order(&a, m.yes, "BUY", "100", NULL);               /* 43.00 */
+    market_order(&a, m.no, "BUY", "50", NULL);                 /* 27.50 */
+    limit_order(&a, m.yes, "BUY", "10", "0.10", NULL, "open"); /* 1.00 reserved */
     g = get_account(DEMO, &a);
     it_assert_status(g, 200);
     ck_assert_int_eq(json_object_array_length(it_json_get(g.json, "open_positions")), 2);
@@ -2203,7 +2254,8 @@ static void assert_equity_reconciles(const it_response_t *g)
     }
     ck_assert_msg(sum == money_cents(g, it_json_str(g->json, "equity")),
                   "equity must be balance + reserved_cash + sum of market_value "
-                  "(%lld cents): %s", sum, it_describe(g));
+                  "(%lld cents): %s",
+                  sum, it_describe(g));
 }
 
 START_TEST(test_envelope_reserved_cash_reconciles)
@@ -2217,10 +2269,10 @@ START_TEST(test_envelope_reserved_cash_reconciles)
     assert_str(g, g.json, "reserved_cash", "0.00");
     assert_equity_reconciles(&g);
 
-    market_order(&a, m.yes, "BUY", "100", NULL);                       /* 43.00 */
-    o1 = limit_order(&a, m.yes, "BUY", "10", "0.10", NULL, "open");    /* 1.00 reserved */
-    limit_order(&a, m.no, "BUY", "7", "0.37", NULL, "open");           /* 2.59 reserved */
-    limit_order(&a, m.yes, "SELL", "50", "0.90", NULL, "open");        /* shares only */
+    market_order(&a, m.yes, "BUY", "100", NULL);                    /* 43.00 */
+    o1 = limit_order(&a, m.yes, "BUY", "10", "0.10", NULL, "open"); /* 1.00 reserved */
+    limit_order(&a, m.no, "BUY", "7", "0.37", NULL, "open");        /* 2.59 reserved */
+    limit_order(&a, m.yes, "SELL", "50", "0.90", NULL, "open");     /* shares only */
     g = get_account(DEMO, &a);
     it_assert_status(g, 200);
     assert_str(g, g.json, "balance", "953.41");
@@ -2230,7 +2282,8 @@ START_TEST(test_envelope_reserved_cash_reconciles)
     assert_equity_reconciles(&g);
     ck_assert_str_eq(it_db_scalar("select sum(reserved_cash)::text from orders "
                                   "where wallet_id = $1::bigint and status = 'open'",
-                                  a.wallet_text), "3.59");
+                                  a.wallet_text),
+                     "3.59");
 
     ck_assert_int_eq(cancel_order_key(DEMO, a.id, it_lltext(o1)).status, 200);
     g = get_account(DEMO, &a);
@@ -2262,11 +2315,11 @@ START_TEST(test_settlement_pays_winners)
     long long resting, fills_before, ledger_before;
     char *trades_before;
 
-    market_order(&a, m.yes, "BUY", "100", NULL);          /* 43.00 */
-    market_order(&a, m.no, "BUY", "50", NULL);            /* 27.50 */
-    market_order(&a, other.yes, "BUY", "10", NULL);       /* 4.30 */
-    market_order(&b, m.yes, "BUY", "20", NULL);           /* 8.60 */
-    market_order(&b, m.yes, "SELL", "20", NULL);          /* closed before settlement */
+    market_order(&a, m.yes, "BUY", "100", NULL);    /* 43.00 */
+    market_order(&a, m.no, "BUY", "50", NULL);      /* 27.50 */
+    market_order(&a, other.yes, "BUY", "10", NULL); /* 4.30 */
+    market_order(&b, m.yes, "BUY", "20", NULL);     /* 8.60 */
+    market_order(&b, m.yes, "SELL", "20", NULL);    /* closed before settlement */
     resting = limit_order(&a, m.yes, "BUY", "10", "0.10", NULL, "open");
     ck_assert_str_eq(wallet_balance(&a), "924.20");
     fills_before = count_fills(&a);
@@ -2279,10 +2332,13 @@ START_TEST(test_settlement_pays_winners)
     ck_assert_str_eq(it_db_scalar("select string_agg(cause || ':' || amount, ',' order by id) "
                                   "from ledger where wallet_id = $1::bigint and id > (select "
                                   "max(id) from ledger where wallet_id = $1::bigint and cause = "
-                                  "'reserve')", a.wallet_text), "release:1.00,settlement:100.00");
+                                  "'reserve')",
+                                  a.wallet_text),
+                     "release:1.00,settlement:100.00");
     ck_assert_int_eq(count_ledger(&a), ledger_before + 2);
     ck_assert_str_eq(it_db_scalar("select status from orders where id = $1::bigint",
-                                  it_lltext(resting)), "cancelled");
+                                  it_lltext(resting)),
+                     "cancelled");
     g = get_account(DEMO, &a);
     ck_assert_int_eq(json_object_array_length(it_json_get(g.json, "open_positions")), 1);
     ck_assert_ptr_null(position_of(&g, m.cond, "Yes"));
@@ -2314,9 +2370,9 @@ START_TEST(test_settlement_void_pays_half)
     market_t m = quoted_market("0.40", "0.43");
     it_response_t g;
 
-    market_order(&a, m.yes, "BUY", "100", NULL);          /* 43.00 */
-    market_order(&a, m.no, "BUY", "51", NULL);            /* 28.05 */
-    market_order(&a, m.yes, "SELL", "0.0001", NULL);      /* 0.00 */
+    market_order(&a, m.yes, "BUY", "100", NULL);     /* 43.00 */
+    market_order(&a, m.no, "BUY", "51", NULL);       /* 28.05 */
+    market_order(&a, m.yes, "SELL", "0.0001", NULL); /* 0.00 */
     limit_order(&a, m.yes, "SELL", "50", "0.90", NULL, "open");
     ck_assert_str_eq(wallet_balance(&a), "928.95");
     ck_assert_int_eq(it_db_int("select pp_settle_market($1, NULL)", m.cond), 2);
@@ -2324,9 +2380,12 @@ START_TEST(test_settlement_void_pays_half)
     ck_assert_str_eq(wallet_balance(&a), "1004.45");
     ck_assert_str_eq(it_db_scalar("select string_agg(amount::text, ',' order by id) from ledger "
                                   "where wallet_id = $1::bigint and cause = 'settlement'",
-                                  a.wallet_text), "50.00,25.50");
+                                  a.wallet_text),
+                     "50.00,25.50");
     ck_assert_int_eq(it_db_int("select count(*) from orders where wallet_id = $1::bigint and "
-                               "status = 'open'", a.wallet_text), 0);
+                               "status = 'open'",
+                               a.wallet_text),
+                     0);
     g = get_account(DEMO, &a);
     ck_assert_int_eq(json_object_array_length(it_json_get(g.json, "open_positions")), 0);
     assert_str(g, g.json, "equity", "1004.45");
@@ -2344,8 +2403,9 @@ END_TEST
 
 static it_response_t get_markets(const char *query)
 {
-    return it_request("GET", it_printf("/v1/markets%s%s", query && *query ? "?" : "",
-                                       query ? query : ""), NULL, NULL);
+    return it_request("GET",
+                      it_printf("/v1/markets%s%s", query && *query ? "?" : "", query ? query : ""),
+                      NULL, NULL);
 }
 
 /* The condition ids of a markets page, joined by ",". */
@@ -2355,8 +2415,8 @@ static char *market_ids(const it_response_t *r)
     size_t i;
     char *s = it_printf("%s", "");
     for (i = 0; i < json_object_array_length(d); i++) {
-        s = it_printf("%s%s%s", s, i ? "," : "", it_json_str(json_object_array_get_idx(d, i),
-                                                            "market_id"));
+        s = it_printf("%s%s%s", s, i ? "," : "",
+                      it_json_str(json_object_array_get_idx(d, i), "market_id"));
     }
     return s;
 }
@@ -2374,8 +2434,7 @@ START_TEST(test_markets_shape_and_filters)
 {
     char *u = it_unique("mkt");
     market_t m1 = new_market_q(it_printf("Will %s happen?", u), it_printf("%s-first", u), NULL);
-    market_t m2 = new_market_q(it_printf("%s rate 50%% up", u), it_printf("%s-second", u),
-                               "0.001");
+    market_t m2 = new_market_q(it_printf("%s rate 50%% up", u), it_printf("%s-second", u), "0.001");
     market_t m3 = new_market_q(it_printf("%s rate 50x up", u), it_printf("%s-third", u), NULL);
     market_t m4 = new_market_q(it_printf("%s a_b", u), it_printf("%s-fourth", u), NULL);
     market_t m5 = new_market_q(it_printf("%s axb", u), it_printf("%s-fifth-slugonly", u), NULL);
@@ -2391,8 +2450,8 @@ START_TEST(test_markets_shape_and_filters)
 
     r = get_markets(it_printf("search=%s", u));
     assert_page(&r);
-    ck_assert_str_eq(market_ids(&r), it_printf("%s,%s,%s,%s,%s", m1.cond, m2.cond, m3.cond,
-                                               m4.cond, m5.cond));
+    ck_assert_str_eq(market_ids(&r),
+                     it_printf("%s,%s,%s,%s,%s", m1.cond, m2.cond, m3.cond, m4.cond, m5.cond));
     ck_assert_ptr_null(page_cursor(&r));
     mk = json_object_array_get_idx(page_data(&r), 0);
     ck_assert_msg(it_json_keys_are(mk, market_keys), "%s", it_describe(&r));
@@ -2417,8 +2476,9 @@ START_TEST(test_markets_shape_and_filters)
     assert_null(r, o, "midpoint");
     assert_str(r, o, "last_trade_price", "0.4200");
     assert_str(r, o, "tick_size", "0.0100");
-    ck_assert_msg(it_json_str(o, "updated_at") != NULL &&
-                  it_matches(it_json_str(o, "updated_at"), "^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$"),
+    ck_assert_msg(it_json_str(o, "updated_at") != NULL
+                      && it_matches(it_json_str(o, "updated_at"),
+                                    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$"),
                   "%s", it_describe(&r));
     mk = json_object_array_get_idx(page_data(&r), 1);
     o = json_object_array_get_idx(it_json_get(mk, "outcomes"), 0);

@@ -11,12 +11,11 @@
 #define READONLY it_env("DEMO_READONLY_KEY")
 #define OTHER    it_env("OTHER_KEY")
 
-static const char *const registration_keys[] = {
-    "user_id", "tenant_user_id", "external_id", "email", "metadata", "created", NULL
-};
-static const char *const profile_keys[] = {
-    "user_id", "tenant_user_id", "external_id", "email", "metadata", "accounts", NULL
-};
+static const char *const registration_keys[] = { "user_id", "tenant_user_id", "external_id",
+                                                 "email",   "metadata",       "created",
+                                                 NULL };
+static const char *const profile_keys[] = { "user_id",  "tenant_user_id", "external_id", "email",
+                                            "metadata", "accounts",       NULL };
 
 static it_response_t register_raw(const char *key, const char *body)
 {
@@ -43,8 +42,8 @@ static it_response_t get_user(const char *key, const char *id)
 static long long user_id_of(const it_response_t *r)
 {
     json_object *v = it_json_get(r->json, "user_id");
-    ck_assert_msg(v && json_object_is_type(v, json_type_int),
-                  "user_id must be a JSON integer: %s", it_describe(r));
+    ck_assert_msg(v && json_object_is_type(v, json_type_int), "user_id must be a JSON integer: %s",
+                  it_describe(r));
     return (long long)json_object_get_int64(v);
 }
 
@@ -61,19 +60,20 @@ static void assert_registration(const it_response_t *r, long status, const char 
     it_assert_status(*r, status);
     ck_assert_msg(it_json_keys_are(r->json, registration_keys),
                   "registration keys must be exactly user_id, tenant_user_id, external_id, "
-                  "email, metadata, created: %s", it_describe(r));
+                  "email, metadata, created: %s",
+                  it_describe(r));
     ck_assert_msg(user_id_of(r) > 0, "%s", it_describe(r));
     ck_assert_msg(it_is_uuid(it_json_str(r->json, "tenant_user_id")),
                   "tenant_user_id must be a UUID string: %s", it_describe(r));
     ck_assert_msg(it_json_str(r->json, "external_id")
-                  && strcmp(it_json_str(r->json, "external_id"), x) == 0,
+                      && strcmp(it_json_str(r->json, "external_id"), x) == 0,
                   "external_id must echo %s: %s", x, it_describe(r));
-    ck_assert_msg(it_json_str(r->json, "email") && strcmp(it_json_str(r->json, "email"),
-                                                           email) == 0,
+    ck_assert_msg(it_json_str(r->json, "email")
+                      && strcmp(it_json_str(r->json, "email"), email) == 0,
                   "email must be %s: %s", email, it_describe(r));
     c = it_json_get(r->json, "created");
     ck_assert_msg(c && json_object_is_type(c, json_type_boolean)
-                  && json_object_get_boolean(c) == created,
+                      && json_object_get_boolean(c) == created,
                   "created must be %s: %s", created ? "true" : "false", it_describe(r));
     ck_assert_msg(json_object_is_type(it_json_get(r->json, "metadata"), json_type_object),
                   "metadata must be an object: %s", it_describe(r));
@@ -142,7 +142,8 @@ START_TEST(test_metadata_is_echoed)
     ck_assert_msg(json_object_equal(it_json_get(g.json, "metadata"), want),
                   "GET returns different metadata: %s", it_describe(&g));
     ck_assert_str_eq(it_db_scalar("select (metadata = $2::jsonb)::text from tenant_users "
-                                  "where tenant = 'demo' and external_id = $1", x, expected),
+                                  "where tenant = 'demo' and external_id = $1",
+                                  x, expected),
                      "true");
     it_response_free(&r);
     it_response_free(&g);
@@ -181,9 +182,16 @@ START_TEST(test_replay_unicode_normalisation)
 {
     char *x = it_unique("unicode");
     /* U+00DC, and U+0055 U+0308 (U decomposed) */
-    char *upper = it_printf("\xc3\x9c" "BER.X.%s@Example.com", x);
-    char *decomposed = it_printf("U\xcc\x88" "ber.x.%s@example.COM", x);
-    char *email = it_printf("\xc3\xbc" "ber.x.%s@example.com", x), *uid;
+    char *upper = it_printf("\xc3\x9c"
+                            "BER.X.%s@Example.com",
+                            x);
+    char *decomposed = it_printf("U\xcc\x88"
+                                 "ber.x.%s@example.COM",
+                                 x);
+    char *email = it_printf("\xc3\xbc"
+                            "ber.x.%s@example.com",
+                            x),
+         *uid;
     /* U+00A0 no-break space, U+3000 ideographic space, U+2003 em space */
     char *spaced = it_printf("\xc2\xa0\xe3\x80\x80%s\xe2\x80\x83\xc2\xa0", email);
     const char *const replays[] = { email, decomposed, spaced, NULL };
@@ -207,14 +215,17 @@ END_TEST
 /* Addresses the mailer can deliver are registered as sent (lowercased). */
 START_TEST(test_register_international_addresses)
 {
-    const char *const forms[][2] = {
-        { "Jos\xc3\xa9.%s@Example.com", "jos\xc3\xa9.%s@example.com" },
-        { "u.%s@B\xc3\xbc" "cher.DE", "u.%s@b\xc3\xbc" "cher.de" },
-        { "u.%s@xn--bcher-kva.de", "u.%s@xn--bcher-kva.de" },
-        { "\"A B %s\"@example.com", "\"a b %s\"@example.com" },
-        { "\xc2\xa0" "trader.%s@example.com\xc2\xa0", "trader.%s@example.com" },
-        { NULL, NULL }
-    };
+    const char *const forms[][2] = { { "Jos\xc3\xa9.%s@Example.com", "jos\xc3\xa9.%s@example.com" },
+                                     { "u.%s@B\xc3\xbc"
+                                       "cher.DE",
+                                       "u.%s@b\xc3\xbc"
+                                       "cher.de" },
+                                     { "u.%s@xn--bcher-kva.de", "u.%s@xn--bcher-kva.de" },
+                                     { "\"A B %s\"@example.com", "\"a b %s\"@example.com" },
+                                     { "\xc2\xa0"
+                                       "trader.%s@example.com\xc2\xa0",
+                                       "trader.%s@example.com" },
+                                     { NULL, NULL } };
     int i;
     for (i = 0; forms[i][0]; i++) {
         char *x = it_unique("intl");
@@ -242,7 +253,9 @@ START_TEST(test_external_id_conflict)
     ck_assert_int_eq(count_mappings("demo", x), 1);
     ck_assert_str_eq(it_db_scalar("select u.email from tenant_users m join users u on "
                                   "u.id = m.user_id where m.tenant = 'demo' and "
-                                  "m.external_id = $1", x), email);
+                                  "m.external_id = $1",
+                                  x),
+                     email);
 }
 END_TEST
 
@@ -280,10 +293,11 @@ START_TEST(test_linking_across_tenants_gives_no_signal)
     assert_registration(&d, 201, x, email, 1);
     assert_registration(&o, 201, x, email, 1);
     ck_assert_msg(user_id_of(&d) == user_id_of(&o),
-                  "the same email must resolve to the same native user: %s / %s",
-                  it_describe(&d), it_describe(&o));
+                  "the same email must resolve to the same native user: %s / %s", it_describe(&d),
+                  it_describe(&o));
     ck_assert_msg(strcmp(it_json_str(d.json, "tenant_user_id"),
-                         it_json_str(o.json, "tenant_user_id")) != 0,
+                         it_json_str(o.json, "tenant_user_id"))
+                      != 0,
                   "each tenant has its own mapping row");
     ck_assert_str_eq(it_json_str(it_json_get(o.json, "metadata"), "owner"), "other");
     uid = id_text(user_id_of(&d));
@@ -295,14 +309,15 @@ START_TEST(test_linking_across_tenants_gives_no_signal)
     it_assert_status(gd, 200);
     it_assert_status(go, 200);
     ck_assert_str_eq(it_json_str(gd.json, "tenant_user_id"), demo_tuid);
-    ck_assert_str_eq(it_json_str(go.json, "tenant_user_id"),
-                     it_json_str(o.json, "tenant_user_id"));
+    ck_assert_str_eq(it_json_str(go.json, "tenant_user_id"), it_json_str(o.json, "tenant_user_id"));
     ck_assert_str_eq(it_json_str(it_json_get(gd.json, "metadata"), "owner"), "demo");
     ck_assert_str_eq(it_json_str(it_json_get(go.json, "metadata"), "owner"), "other");
 
     ck_assert_int_eq(count_users(email), 1);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'personal'", uid), 1);
+                               "kind = 'personal'",
+                               uid),
+                     1);
     it_response_free(&d);
     it_response_free(&o);
     it_response_free(&gd);
@@ -364,13 +379,15 @@ START_TEST(test_existing_email_gives_no_order_signal)
         s = it_register(DEMO, xs, es, NULL);
         g = it_register(DEMO, xg, eg, NULL);
         ck_assert_msg(f > 0 && s > 0 && g > 0 && f < (1LL << 53) && s < (1LL << 53)
-                      && g < (1LL << 53), "ids must be positive and below 2^53: %lld %lld %lld",
-                      f, s, g);
+                          && g < (1LL << 53),
+                      "ids must be positive and below 2^53: %lld %lld %lld", f, s, g);
         below_both += s < f && s < g;
         fresh_ascending += f < g;
     }
-    ck_assert_msg(below_both <= 20, "an existing email's id was below both fresh ids in %d of %d "
-                  "trials", below_both, trials);
+    ck_assert_msg(below_both <= 20,
+                  "an existing email's id was below both fresh ids in %d of %d "
+                  "trials",
+                  below_both, trials);
     ck_assert_msg(fresh_ascending <= 21 && fresh_ascending >= 3,
                   "fresh ids ascended in %d of %d trials", fresh_ascending, trials);
 }
@@ -381,13 +398,15 @@ END_TEST
 START_TEST(test_invalid_email_shapes)
 {
     static const char *const bad[] = {
-        "no-at-sign.example.com", "a@b", "a@@b.com", "a@b@c.com", "a b@c.com",
-        "@example.com", "user@.com", "user@example.", "user@example..com", "user@exa mple.com",
+        "no-at-sign.example.com", "a@b", "a@@b.com", "a@b@c.com", "a b@c.com", "@example.com",
+        "user@.com", "user@example.", "user@example..com", "user@exa mple.com",
         "user\t@example.com",
         /* never deliverable: comments, address literals, bad IDNA, invisible characters */
         "a(b)@example.com", "a@example.com(comment)", "u@[192.0.2.1]", "u@192.0.2.1",
         "u@xn--zz.example", "u@\xe2\x98\x83.example", "u@a_b.example", "a..b@example.com",
-        "a\xc2\xa0" "b@example.com", "\"unclosed@example.com", NULL
+        "a\xc2\xa0"
+        "b@example.com",
+        "\"unclosed@example.com", NULL
     };
     int i;
     for (i = 0; bad[i]; i++) {
@@ -396,8 +415,8 @@ START_TEST(test_invalid_email_shapes)
         char *p = it_error_problem(&r, 400, "INVALID_EMAIL");
         ck_assert_msg(p == NULL, "email \"%s\": %s", bad[i], p ? p : "");
         it_response_free(&r);
-        ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1",
-                                   x), 0);
+        ck_assert_int_eq(it_db_int("select count(*) from tenant_users where external_id = $1", x),
+                         0);
         ck_assert_int_eq(count_users(bad[i]), 0);
     }
 }
@@ -482,19 +501,19 @@ START_TEST(test_get_user_profile)
     it_assert_status(g, 200);
     ck_assert_msg(it_json_keys_are(g.json, profile_keys),
                   "profile keys must be exactly user_id, tenant_user_id, external_id, email, "
-                  "metadata, accounts: %s", it_describe(&g));
+                  "metadata, accounts: %s",
+                  it_describe(&g));
     ck_assert_str_eq(id_text(user_id_of(&g)), uid);
-    ck_assert_str_eq(it_json_str(g.json, "tenant_user_id"),
-                     it_json_str(r.json, "tenant_user_id"));
+    ck_assert_str_eq(it_json_str(g.json, "tenant_user_id"), it_json_str(r.json, "tenant_user_id"));
     ck_assert_str_eq(it_json_str(g.json, "external_id"), x);
     ck_assert_str_eq(it_json_str(g.json, "email"), email);
     ck_assert_msg(json_object_equal(it_json_get(g.json, "metadata"),
-                                    it_json_get(r.json, "metadata")), "%s", it_describe(&g));
+                                    it_json_get(r.json, "metadata")),
+                  "%s", it_describe(&g));
     accounts = it_json_get(g.json, "accounts");
     ck_assert_msg(accounts && json_object_is_type(accounts, json_type_array)
-                  && json_object_array_length(accounts) == 0,
-                  "accounts must be [] (the personal wallet is never shown): %s",
-                  it_describe(&g));
+                      && json_object_array_length(accounts) == 0,
+                  "accounts must be [] (the personal wallet is never shown): %s", it_describe(&g));
     it_response_free(&r);
     it_response_free(&g);
 }
@@ -509,11 +528,18 @@ START_TEST(test_user_not_found_is_uniform)
     /* well-formed ids that are not demo's: byte-identical answers */
     const char *const unknown[] = { "999999999", "9223372036854775807", NULL };
     /* ids that are not canonical positive 64-bit integers: the same answer */
-    const char *const malformed[] = {
-        "abc", "-1", "0", it_printf("0%s", fid), it_printf("+%s", fid), it_printf("%s.0", fid),
-        "1e3", "99999999999999999999", "9223372036854775808", it_printf("%%20%s", fid),
-        it_printf("%sabc", fid), NULL
-    };
+    const char *const malformed[] = { "abc",
+                                      "-1",
+                                      "0",
+                                      it_printf("0%s", fid),
+                                      it_printf("+%s", fid),
+                                      it_printf("%s.0", fid),
+                                      "1e3",
+                                      "99999999999999999999",
+                                      "9223372036854775808",
+                                      it_printf("%%20%s", fid),
+                                      it_printf("%sabc", fid),
+                                      NULL };
     int i;
 
     /* registered only under other: demo must not see it, and must not be able
@@ -524,7 +550,8 @@ START_TEST(test_user_not_found_is_uniform)
         it_assert_error(r, 404, "USER_NOT_FOUND");
         ck_assert_msg(strcmp(r.body, ref.body) == 0,
                       "the 404 for the unknown id %s differs from the 404 for another "
-                      "tenant's user: <%s> vs <%s>", unknown[i], r.body, ref.body);
+                      "tenant's user: <%s> vs <%s>",
+                      unknown[i], r.body, ref.body);
         it_response_free(&r);
     }
     for (i = 0; malformed[i]; i++) {
@@ -532,7 +559,8 @@ START_TEST(test_user_not_found_is_uniform)
         it_assert_error(r, 404, "USER_NOT_FOUND");
         ck_assert_msg(json_object_equal(r.json, ref.json),
                       "the 404 for id \"%s\" differs from the 404 for another tenant's user:"
-                      " <%s> vs <%s>", malformed[i], r.body, ref.body);
+                      " <%s> vs <%s>",
+                      malformed[i], r.body, ref.body);
         it_response_free(&r);
     }
     /* the same for a key with only accounts:read */
@@ -572,7 +600,9 @@ START_TEST(test_personal_wallet)
     ck_assert_int_eq(it_db_int(wallets, uid), 1);
     ck_assert_str_eq(it_db_scalar(balanced, uid), "true");
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind <> 'personal'", uid), 0);
+                               "kind <> 'personal'",
+                               uid),
+                     0);
     /* replays and linking by another tenant never open a second one */
     it_register(DEMO, x, email, NULL);
     it_register(OTHER, x, email, NULL);
@@ -603,8 +633,7 @@ static void *job_run(void *arg)
 {
     job_t *j = arg;
     pthread_barrier_wait(j->barrier);
-    j->resp = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(j->key)),
-                         j->body);
+    j->resp = it_request("POST", "/v1/partner/users", IT_HEADERS(it_key_header(j->key)), j->body);
     return NULL;
 }
 
@@ -647,8 +676,7 @@ START_TEST(test_concurrent_identical_registrations)
     run_jobs(jobs, keys, xs, email);
     for (i = 0; i < THREADS; i++) {
         it_response_t *r = &jobs[i].resp;
-        ck_assert_msg(r->status == 201 || r->status == 200, "request %d: %s", i,
-                      it_describe(r));
+        ck_assert_msg(r->status == 201 || r->status == 200, "request %d: %s", i, it_describe(r));
         assert_registration(r, r->status, x, email, r->status == 201);
         created += r->status == 201;
         replayed += r->status == 200;
@@ -665,7 +693,9 @@ START_TEST(test_concurrent_identical_registrations)
     ck_assert_int_eq(count_users(email), 1);
     ck_assert_int_eq(count_mappings("demo", x), 1);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'personal'", id_text(uid)), 1);
+                               "kind = 'personal'",
+                               id_text(uid)),
+                     1);
 }
 END_TEST
 
@@ -687,7 +717,8 @@ START_TEST(test_concurrent_same_email_different_external_ids)
         if (r->status == 201) {
             created++;
             assert_registration(r, 201, xs[i], email, 1);
-        } else {
+        }
+        else {
             it_assert_error(*r, 409, "USER_ALREADY_MAPPED");
             mapped++;
         }
@@ -696,7 +727,9 @@ START_TEST(test_concurrent_same_email_different_external_ids)
     ck_assert_int_eq(mapped, THREADS - 1);
     ck_assert_int_eq(count_users(email), 1);
     ck_assert_int_eq(it_db_int("select count(*) from tenant_users m join users u on "
-                               "u.id = m.user_id where u.email = $1", email), 1);
+                               "u.id = m.user_id where u.email = $1",
+                               email),
+                     1);
 }
 END_TEST
 
@@ -716,8 +749,7 @@ START_TEST(test_concurrent_linking_from_two_tenants)
     run_jobs(jobs, keys, xs, email);
     for (i = 0; i < THREADS; i++) {
         it_response_t *r = &jobs[i].resp;
-        ck_assert_msg(r->status == 201 || r->status == 200, "request %d: %s", i,
-                      it_describe(r));
+        ck_assert_msg(r->status == 201 || r->status == 200, "request %d: %s", i, it_describe(r));
         assert_registration(r, r->status, x, email, r->status == 201);
         created[i % 2] += r->status == 201;
         if (!uid) {
@@ -732,7 +764,9 @@ START_TEST(test_concurrent_linking_from_two_tenants)
     ck_assert_int_eq(count_mappings("demo", x), 1);
     ck_assert_int_eq(count_mappings("other", x), 1);
     ck_assert_int_eq(it_db_int("select count(*) from wallets where user_id = $1::bigint and "
-                               "kind = 'personal'", id_text(uid)), 1);
+                               "kind = 'personal'",
+                               id_text(uid)),
+                     1);
 }
 END_TEST
 

@@ -92,7 +92,7 @@ static const char *pf_test_dump(json_object *o)
 {
     return apr_pstrdup(pf_test_pool,
                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
-                                                         | JSON_C_TO_STRING_NOSLASHESCAPE));
+                                                             | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* The fixture's markets as a /markets/keyset page; next_cursor NULL leaves
@@ -137,14 +137,14 @@ const char *pf_test_fixture_book_event(const char *name, const char *token, cons
             json_object *pair = json_object_array_get_idx(src, i), *lv = json_object_new_object();
             json_object_object_add(lv, "price",
                                    json_object_get(json_object_array_get_idx(pair, 0)));
-            json_object_object_add(lv, "size",
-                                   json_object_get(json_object_array_get_idx(pair, 1)));
+            json_object_object_add(lv, "size", json_object_get(json_object_array_get_idx(pair, 1)));
             json_object_array_add(dst, lv);
         }
         json_object_object_add(ev, sides[s], dst);
     }
     json_object_object_add(ev, "timestamp", json_object_new_string("1783459212345"));
-    json_object_object_add(ev, "hash", json_object_new_string("0x3f2a9c0b1d4e5f60718293a4b5c6d7e8f9012345"));
+    json_object_object_add(ev, "hash",
+                           json_object_new_string("0x3f2a9c0b1d4e5f60718293a4b5c6d7e8f9012345"));
     if (pf_json_get(book, "tick_size")) {
         json_object_object_add(ev, "tick_size", json_object_get(pf_json_get(book, "tick_size")));
     }

@@ -51,8 +51,8 @@ static pf_batch_t build(int max_tokens, int max_levels)
 static void dump_books(void)
 {
     frame(apr_psprintf(pf_test_pool, "[%s,%s]",
-          pf_test_fixture_book_event("01-binary.json", YES_01, CID_01),
-          pf_test_fixture_book_event("01-binary.json", NO_01, CID_01)));
+                       pf_test_fixture_book_event("01-binary.json", YES_01, CID_01),
+                       pf_test_fixture_book_event("01-binary.json", NO_01, CID_01)));
 }
 
 START_TEST(test_full_then_empty)
@@ -66,14 +66,14 @@ START_TEST(test_full_then_empty)
     b = build(0, 0);
     ck_assert_int_eq(b.count, 2);
     ck_assert_str_eq(b.json,
-        "[{\"token_id\":\"" YES_01 "\",\"best_bid\":\"0.53\",\"best_ask\":\"0.54\","
-        "\"midpoint\":\"0.5350\",\"last_trade_price\":\"0.53\",\"tick_size\":\"0.01\","
-        "\"bids\":[[\"0.53\",\"75\"],[\"0.52\",\"310.5\"],[\"0.5\",\"1200\"]],"
-        "\"asks\":[[\"0.54\",\"60\"],[\"0.55\",\"420\"],[\"0.58\",\"900\"]]},"
-        "{\"token_id\":\"" NO_01 "\",\"best_bid\":\"0.46\",\"best_ask\":\"0.47\","
-        "\"midpoint\":\"0.4650\",\"last_trade_price\":\"0.47\",\"tick_size\":\"0.01\","
-        "\"bids\":[[\"0.46\",\"60\"],[\"0.45\",\"420\"],[\"0.42\",\"900\"]],"
-        "\"asks\":[[\"0.47\",\"75\"],[\"0.48\",\"310.5\"],[\"0.5\",\"1200\"]]}]");
+                     "[{\"token_id\":\"" YES_01 "\",\"best_bid\":\"0.53\",\"best_ask\":\"0.54\","
+                     "\"midpoint\":\"0.5350\",\"last_trade_price\":\"0.53\",\"tick_size\":\"0.01\","
+                     "\"bids\":[[\"0.53\",\"75\"],[\"0.52\",\"310.5\"],[\"0.5\",\"1200\"]],"
+                     "\"asks\":[[\"0.54\",\"60\"],[\"0.55\",\"420\"],[\"0.58\",\"900\"]]},"
+                     "{\"token_id\":\"" NO_01 "\",\"best_bid\":\"0.46\",\"best_ask\":\"0.47\","
+                     "\"midpoint\":\"0.4650\",\"last_trade_price\":\"0.47\",\"tick_size\":\"0.01\","
+                     "\"bids\":[[\"0.46\",\"60\"],[\"0.45\",\"420\"],[\"0.42\",\"900\"]],"
+                     "\"asks\":[[\"0.47\",\"75\"],[\"0.48\",\"310.5\"],[\"0.5\",\"1200\"]]}]");
     ck_assert_int_eq(pf_book_store_dirty_count(store), 0);
     ck_assert_int_eq(build(0, 0).count, 0);
     /* the same snapshot again rewrites the depth but not unchanged values */
@@ -147,11 +147,17 @@ START_TEST(test_cap_and_order)
         pf_book_store_add(store, extra[i], NULL);
     }
     /* dirty in this order: extra[2], YES, extra[0], NO, extra[1] */
-    frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" "11111111111111111111111111111111111111111111111111111111111111111111111111103" "\",\"price\":\"0.1\"}");
+    frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\""
+          "11111111111111111111111111111111111111111111111111111111111111111111111111103"
+          "\",\"price\":\"0.1\"}");
     frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" YES_01 "\",\"price\":\"0.2\"}");
-    frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" "11111111111111111111111111111111111111111111111111111111111111111111111111101" "\",\"price\":\"0.3\"}");
+    frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\""
+          "11111111111111111111111111111111111111111111111111111111111111111111111111101"
+          "\",\"price\":\"0.3\"}");
     frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" NO_01 "\",\"price\":\"0.4\"}");
-    frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" "11111111111111111111111111111111111111111111111111111111111111111111111111102" "\",\"price\":\"0.5\"}");
+    frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\""
+          "11111111111111111111111111111111111111111111111111111111111111111111111111102"
+          "\",\"price\":\"0.5\"}");
     /* a second change to an already dirty token keeps its place */
     frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" YES_01 "\",\"price\":\"0.25\"}");
     ck_assert_int_eq(pf_book_store_dirty_count(store), 5);

@@ -14,12 +14,12 @@ void pf_test_setup(void);
 void pf_test_teardown(void);
 const char *pf_test_fixture_book_event(const char *name, const char *token, const char *market);
 
-#define CID_01 "0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afac"
-#define YES_01 "21385994114023021512400530102266083579235915568060829493542345131067844826511"
-#define NO_01  "37130064060700614639770746809654854432154239732903913772701496505119668518431"
-#define YES_08 "17142542601254159300491483372519763263319728802335199860506507026775531318865"
-#define CID_08 "0xc2d43faa7daefa9838fa6ae6b52cb4a4c54b748914b3ea63c3901ecc85d5ff14"
-#define NT_08  "168311641623131498067621342091919855782978677332914873455836413889405539000917"
+#define CID_01  "0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afac"
+#define YES_01  "21385994114023021512400530102266083579235915568060829493542345131067844826511"
+#define NO_01   "37130064060700614639770746809654854432154239732903913772701496505119668518431"
+#define YES_08  "17142542601254159300491483372519763263319728802335199860506507026775531318865"
+#define CID_08  "0xc2d43faa7daefa9838fa6ae6b52cb4a4c54b748914b3ea63c3901ecc85d5ff14"
+#define NT_08   "168311641623131498067621342091919855782978677332914873455836413889405539000917"
 #define CID_082 "0x346b37fe1f3a470a8a028cd401adbe44232f2b6b803748fa33b826e8e7936e39"
 
 static pf_book_store_t *store;
@@ -67,8 +67,11 @@ static const char *depth(const char *token, pf_side_t side, int max)
     return pf_buf_str(&b);
 }
 
-#define ck_null_or_str(got, want) do { if (want) ck_assert_str_eq(got, want); \
-    else ck_assert_ptr_null(got); } while (0)
+#define ck_null_or_str(got, want)              \
+    do {                                       \
+        if (want) ck_assert_str_eq(got, want); \
+        else ck_assert_ptr_null(got);          \
+    } while (0)
 
 static void expect_top(const char *token, const char *bid, const char *ask, const char *mid)
 {
@@ -137,13 +140,14 @@ START_TEST(test_snapshot_fixture_08)
     snap(pf_test_fixture_book_event("08-more-binaries.json", NT_08, CID_082));
     expect_top(NT_08, "0.69", "0.71", "0.7000");
     ck_assert_ptr_null(quote(NT_08).last_trade_price);
-    ck_assert(quote(NT_08).known & PF_DIRTY_LAST);   /* known to be null */
+    ck_assert(quote(NT_08).known & PF_DIRTY_LAST); /* known to be null */
 }
 END_TEST
 
 START_TEST(test_numbers_as_json_numbers)
 {
-    snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\",\"bids\":[{\"price\":0.52,\"size\":310.5},"
+    snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01
+         "\",\"bids\":[{\"price\":0.52,\"size\":310.5},"
          "{\"price\":0.53,\"size\":75}],\"asks\":[[0.55,420],[0.54,60]],\"tick_size\":0.01,"
          "\"last_trade_price\":0.53,\"timestamp\":1783459212345}");
     expect_top(YES_01, "0.53", "0.54", "0.5350");
@@ -159,10 +163,13 @@ START_TEST(test_price_change_updates)
 {
     snap(pf_test_fixture_book_event("01-binary.json", YES_01, CID_01));
     /* size "0" removes the best bid */
-    ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"market\":\"" CID_01 "\","
-        "\"price_changes\":[{\"asset_id\":\"" YES_01 "\",\"price\":\"0.53\",\"size\":\"0\","
-        "\"side\":\"BUY\",\"hash\":\"56621a12\",\"best_bid\":\"0.52\",\"best_ask\":\"0.54\"}],"
-        "\"timestamp\":\"1783459213001\"}"), PF_APPLY_OK);
+    ck_assert_int_eq(
+        change(
+            "{\"event_type\":\"price_change\",\"market\":\"" CID_01 "\","
+            "\"price_changes\":[{\"asset_id\":\"" YES_01 "\",\"price\":\"0.53\",\"size\":\"0\","
+            "\"side\":\"BUY\",\"hash\":\"56621a12\",\"best_bid\":\"0.52\",\"best_ask\":\"0.54\"}],"
+            "\"timestamp\":\"1783459213001\"}"),
+        PF_APPLY_OK);
     expect_top(YES_01, "0.52", "0.54", "0.5300");
     ck_assert_int_eq(quote(YES_01).n_bids, 2);
     /* "0.520" is the 0.52 level: updated in place, not duplicated */
@@ -197,12 +204,13 @@ START_TEST(test_price_change_siblings)
 {
     snap(pf_test_fixture_book_event("01-binary.json", YES_01, CID_01));
     snap(pf_test_fixture_book_event("01-binary.json", NO_01, CID_01));
-    ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"market\":\"" CID_01 "\","
-        "\"price_changes\":["
-        "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.535\",\"size\":\"40\",\"side\":\"BUY\","
-        "\"best_bid\":\"0.535\",\"best_ask\":\"0.54\"},"
-        "{\"asset_id\":\"" NO_01 "\",\"price\":\"0.465\",\"size\":\"40\",\"side\":\"SELL\","
-        "\"best_bid\":\"0.46\",\"best_ask\":\"0.465\"}],\"timestamp\":\"1783459213001\"}"),
+    ck_assert_int_eq(
+        change("{\"event_type\":\"price_change\",\"market\":\"" CID_01 "\","
+               "\"price_changes\":["
+               "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.535\",\"size\":\"40\",\"side\":\"BUY\","
+               "\"best_bid\":\"0.535\",\"best_ask\":\"0.54\"},"
+               "{\"asset_id\":\"" NO_01 "\",\"price\":\"0.465\",\"size\":\"40\",\"side\":\"SELL\","
+               "\"best_bid\":\"0.46\",\"best_ask\":\"0.465\"}],\"timestamp\":\"1783459213001\"}"),
         PF_APPLY_OK);
     expect_top(YES_01, "0.535", "0.54", "0.5375");
     expect_top(NO_01, "0.46", "0.465", "0.4625");
@@ -217,7 +225,8 @@ START_TEST(test_price_change_old_schema)
 {
     snap(pf_test_fixture_book_event("01-binary.json", YES_01, CID_01));
     ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"asset_id\":\"" YES_01 "\","
-        "\"changes\":[{\"price\":\"0.54\",\"side\":\"SELL\",\"size\":\"0\"}]}"), PF_APPLY_OK);
+                            "\"changes\":[{\"price\":\"0.54\",\"side\":\"SELL\",\"size\":\"0\"}]}"),
+                     PF_APPLY_OK);
     expect_top(YES_01, "0.53", "0.55", "0.5400");
 }
 END_TEST
@@ -226,32 +235,37 @@ START_TEST(test_malformed_levels)
 {
     const pf_book_stats_t *st = pf_book_store_stats(store);
 
-    ck_assert_int_eq(snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\",\"bids\":["
-        "{\"price\":\"-0.1\",\"size\":\"5\"},{\"price\":\"1.5\",\"size\":\"5\"},"
-        "{\"price\":\"abc\",\"size\":\"5\"},{\"price\":\"0.4\",\"size\":\"-3\"},"
-        "{\"price\":\"0\",\"size\":\"5\"},{\"price\":\"1\",\"size\":\"5\"},"
-        "{\"price\":\"NaN\",\"size\":\"5\"},{\"price\":\"0.4\"},[\"0.4\"],\"0.4\",null,"
-        "{\"price\":true,\"size\":\"5\"},{\"price\":\"0.45\",\"size\":\"1e999\"},"
-        "{\"price\":\"0.45\",\"size\":\"\"},{\"price\":\"0.30\",\"size\":\"0\"},"
-        "{\"price\":\"0.41\",\"size\":\"7\"},[\"0.42\",\"8\"]],\"asks\":[]}"), PF_APPLY_OK);
+    ck_assert_int_eq(
+        snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\",\"bids\":["
+             "{\"price\":\"-0.1\",\"size\":\"5\"},{\"price\":\"1.5\",\"size\":\"5\"},"
+             "{\"price\":\"abc\",\"size\":\"5\"},{\"price\":\"0.4\",\"size\":\"-3\"},"
+             "{\"price\":\"0\",\"size\":\"5\"},{\"price\":\"1\",\"size\":\"5\"},"
+             "{\"price\":\"NaN\",\"size\":\"5\"},{\"price\":\"0.4\"},[\"0.4\"],\"0.4\",null,"
+             "{\"price\":true,\"size\":\"5\"},{\"price\":\"0.45\",\"size\":\"1e999\"},"
+             "{\"price\":\"0.45\",\"size\":\"\"},{\"price\":\"0.30\",\"size\":\"0\"},"
+             "{\"price\":\"0.41\",\"size\":\"7\"},[\"0.42\",\"8\"]],\"asks\":[]}"),
+        PF_APPLY_OK);
     ck_assert_int_eq(st->rejected, 14);
     expect_top(YES_01, "0.42", NULL, NULL);
     ck_assert_str_eq(depth(YES_01, PF_SIDE_BID, 0), "[[\"0.42\",\"8\"],[\"0.41\",\"7\"]]");
     /* bad price_change entries are skipped, good ones in the same message apply */
-    ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"price_changes\":["
-        "{\"asset_id\":\"" YES_01 "\",\"price\":\"2\",\"size\":\"1\",\"side\":\"BUY\"},"
-        "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.43\",\"size\":\"1\",\"side\":\"HOLD\"},"
-        "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.43\",\"size\":\"x\",\"side\":\"BUY\"},"
-        "{\"asset_id\":\"abc\",\"price\":\"0.43\",\"size\":\"1\",\"side\":\"BUY\"},"
-        "{\"price\":\"0.43\",\"size\":\"1\",\"side\":\"BUY\"},\"junk\","
-        "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.6\",\"size\":\"3\",\"side\":\"sell\"}]}"),
+    ck_assert_int_eq(
+        change("{\"event_type\":\"price_change\",\"price_changes\":["
+               "{\"asset_id\":\"" YES_01 "\",\"price\":\"2\",\"size\":\"1\",\"side\":\"BUY\"},"
+               "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.43\",\"size\":\"1\",\"side\":\"HOLD\"},"
+               "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.43\",\"size\":\"x\",\"side\":\"BUY\"},"
+               "{\"asset_id\":\"abc\",\"price\":\"0.43\",\"size\":\"1\",\"side\":\"BUY\"},"
+               "{\"price\":\"0.43\",\"size\":\"1\",\"side\":\"BUY\"},\"junk\","
+               "{\"asset_id\":\"" YES_01
+               "\",\"price\":\"0.6\",\"size\":\"3\",\"side\":\"sell\"}]}"),
         PF_APPLY_OK);
     ck_assert_int_eq(st->rejected, 20);
     expect_top(YES_01, "0.42", "0.6", "0.5100");
     /* nothing usable at all */
     ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"price_changes\":["
-        "{\"asset_id\":\"" YES_01 "\",\"price\":\"2\",\"size\":\"1\",\"side\":\"BUY\"}]}"),
-        PF_APPLY_MALFORMED);
+                            "{\"asset_id\":\"" YES_01
+                            "\",\"price\":\"2\",\"size\":\"1\",\"side\":\"BUY\"}]}"),
+                     PF_APPLY_MALFORMED);
     ck_assert_int_eq(change("{\"event_type\":\"price_change\",\"price_changes\":{}}"),
                      PF_APPLY_MALFORMED);
     ck_assert_int_eq(change("{\"event_type\":\"price_change\"}"), PF_APPLY_MALFORMED);
@@ -263,22 +277,24 @@ START_TEST(test_malformed_snapshot_keeps_state)
 {
     snap(pf_test_fixture_book_event("01-binary.json", YES_01, CID_01));
     ck_assert_int_eq(snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\","
-                          "\"bids\":{},\"asks\":[]}"), PF_APPLY_MALFORMED);
-    ck_assert_int_eq(snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\","
-                          "\"bids\":[],\"asks\":\"[]\"}"), PF_APPLY_MALFORMED);
-    ck_assert_int_eq(snap("{\"event_type\":\"book\",\"bids\":[],\"asks\":[]}"),
+                          "\"bids\":{},\"asks\":[]}"),
                      PF_APPLY_MALFORMED);
+    ck_assert_int_eq(snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\","
+                          "\"bids\":[],\"asks\":\"[]\"}"),
+                     PF_APPLY_MALFORMED);
+    ck_assert_int_eq(snap("{\"event_type\":\"book\",\"bids\":[],\"asks\":[]}"), PF_APPLY_MALFORMED);
     ck_assert_int_eq(snap("{\"event_type\":\"book\",\"asset_id\":123,\"bids\":[]}"),
                      PF_APPLY_MALFORMED);
     expect_top(YES_01, "0.53", "0.54", "0.5350");
     ck_assert_int_eq(pf_book_store_stats(store)->malformed, 4);
     /* a snapshot without asks, old buys/sells names, bad tick and "" trade */
     ck_assert_int_eq(snap("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\","
-        "\"buys\":[{\"price\":\"0.3\",\"size\":\"1\"}],\"tick_size\":\"0\","
-        "\"last_trade_price\":\"\"}"), PF_APPLY_OK);
+                          "\"buys\":[{\"price\":\"0.3\",\"size\":\"1\"}],\"tick_size\":\"0\","
+                          "\"last_trade_price\":\"\"}"),
+                     PF_APPLY_OK);
     expect_top(YES_01, "0.3", NULL, NULL);
-    ck_assert_str_eq(quote(YES_01).tick_size, "0.01");      /* kept */
-    ck_assert_ptr_null(quote(YES_01).last_trade_price);     /* "" is null */
+    ck_assert_str_eq(quote(YES_01).tick_size, "0.01");  /* kept */
+    ck_assert_ptr_null(quote(YES_01).last_trade_price); /* "" is null */
 }
 END_TEST
 
@@ -298,15 +314,23 @@ START_TEST(test_last_trade_and_tick)
     pf_book_t *b = pf_book_store_get(store, YES_01);
     json_object *o;
 
-    ck_assert_int_eq(pf_book_apply_last_trade(store, js("{\"event_type\":\"last_trade_price\","
-        "\"asset_id\":\"" YES_01 "\",\"market\":\"" CID_01 "\",\"price\":\"0.54\","
-        "\"size\":\"219.217767\",\"fee_rate_bps\":\"0\",\"side\":\"BUY\","
-        "\"timestamp\":\"1783459214500\"}"), 3000), PF_APPLY_OK);
+    ck_assert_int_eq(pf_book_apply_last_trade(
+                         store,
+                         js("{\"event_type\":\"last_trade_price\","
+                            "\"asset_id\":\"" YES_01 "\",\"market\":\"" CID_01
+                            "\",\"price\":\"0.54\","
+                            "\"size\":\"219.217767\",\"fee_rate_bps\":\"0\",\"side\":\"BUY\","
+                            "\"timestamp\":\"1783459214500\"}"),
+                         3000),
+                     PF_APPLY_OK);
     ck_assert_str_eq(quote(YES_01).last_trade_price, "0.54");
     ck_assert_int_eq(quote(YES_01).updated_ms, 3000);
     ck_assert(!quote(YES_01).has_snapshot);
-    ck_assert_int_eq(pf_book_apply_last_trade(store, js("{\"asset_id\":\"" YES_01 "\","
-        "\"price\":0.55}"), 3000), PF_APPLY_OK);
+    ck_assert_int_eq(pf_book_apply_last_trade(store,
+                                              js("{\"asset_id\":\"" YES_01 "\","
+                                                 "\"price\":0.55}"),
+                                              3000),
+                     PF_APPLY_OK);
     ck_assert_str_eq(quote(YES_01).last_trade_price, "0.55");
     o = js("{\"asset_id\":\"" YES_01 "\",\"price\":\"\"}");
     ck_assert_int_eq(pf_book_apply_last_trade(store, o, 1), PF_APPLY_MALFORMED);
@@ -315,15 +339,25 @@ START_TEST(test_last_trade_and_tick)
     ck_assert_str_eq(quote(YES_01).last_trade_price, "0.55");
 
     ck_assert_ptr_null(quote(YES_01).tick_size);
-    ck_assert_int_eq(pf_book_apply_tick_size_change(store, js("{\"event_type\":"
-        "\"tick_size_change\",\"asset_id\":\"" YES_01 "\",\"market\":\"" CID_01 "\","
-        "\"old_tick_size\":\"0.01\",\"new_tick_size\":\"0.001\",\"timestamp\":\"1\"}"), 4000),
+    ck_assert_int_eq(
+        pf_book_apply_tick_size_change(
+            store,
+            js("{\"event_type\":"
+               "\"tick_size_change\",\"asset_id\":\"" YES_01 "\",\"market\":\"" CID_01 "\","
+               "\"old_tick_size\":\"0.01\",\"new_tick_size\":\"0.001\",\"timestamp\":\"1\"}"),
+            4000),
         PF_APPLY_OK);
     ck_assert_str_eq(quote(YES_01).tick_size, "0.001");
-    ck_assert_int_eq(pf_book_apply_tick_size_change(store, js("{\"asset_id\":\"" YES_01 "\","
-        "\"new_tick_size\":\"0\"}"), 1), PF_APPLY_MALFORMED);
-    ck_assert_int_eq(pf_book_apply_tick_size_change(store, js("{\"asset_id\":\"" YES_01 "\","
-        "\"new_tick_size\":\"\"}"), 1), PF_APPLY_MALFORMED);
+    ck_assert_int_eq(pf_book_apply_tick_size_change(store,
+                                                    js("{\"asset_id\":\"" YES_01 "\","
+                                                       "\"new_tick_size\":\"0\"}"),
+                                                    1),
+                     PF_APPLY_MALFORMED);
+    ck_assert_int_eq(pf_book_apply_tick_size_change(store,
+                                                    js("{\"asset_id\":\"" YES_01 "\","
+                                                       "\"new_tick_size\":\"\"}"),
+                                                    1),
+                     PF_APPLY_MALFORMED);
     ck_assert_str_eq(quote(YES_01).tick_size, "0.001");
     ck_assert_int_eq(pf_book_store_stats(store)->tick_changes, 1);
     (void)b;
@@ -332,11 +366,18 @@ END_TEST
 
 START_TEST(test_unknown_asset_and_stale)
 {
-    const char *other = "99999999999999999999999999999999999999999999999999999999999999999999999999999";
-    ck_assert_int_eq(snap(apr_psprintf(pf_test_pool, "{\"event_type\":\"book\",\"asset_id\":\"%s\","
-        "\"bids\":[],\"asks\":[]}", other)), PF_APPLY_IGNORED);
-    ck_assert_int_eq(change(apr_psprintf(pf_test_pool, "{\"price_changes\":[{\"asset_id\":\"%s\","
-        "\"price\":\"0.5\",\"size\":\"1\",\"side\":\"BUY\"}]}", other)), PF_APPLY_IGNORED);
+    const char *other =
+        "99999999999999999999999999999999999999999999999999999999999999999999999999999";
+    ck_assert_int_eq(snap(apr_psprintf(pf_test_pool,
+                                       "{\"event_type\":\"book\",\"asset_id\":\"%s\","
+                                       "\"bids\":[],\"asks\":[]}",
+                                       other)),
+                     PF_APPLY_IGNORED);
+    ck_assert_int_eq(change(apr_psprintf(pf_test_pool,
+                                         "{\"price_changes\":[{\"asset_id\":\"%s\","
+                                         "\"price\":\"0.5\",\"size\":\"1\",\"side\":\"BUY\"}]}",
+                                         other)),
+                     PF_APPLY_IGNORED);
     ck_assert_int_eq(pf_book_store_stats(store)->unknown_asset, 2);
     ck_assert_ptr_null(pf_book_store_get(store, other));
 
@@ -344,11 +385,13 @@ START_TEST(test_unknown_asset_and_stale)
          "\"timestamp\":\"1783459212345\"}");
     /* an older snapshot (a REST reply racing the socket) is ignored */
     ck_assert_int_eq(snap("{\"asset_id\":\"" YES_01 "\",\"bids\":[[\"0.4\",\"1\"]],\"asks\":[],"
-                          "\"timestamp\":\"1783459212000\"}"), PF_APPLY_IGNORED);
+                          "\"timestamp\":\"1783459212000\"}"),
+                     PF_APPLY_IGNORED);
     expect_top(YES_01, "0.5", NULL, NULL);
     ck_assert_int_eq(pf_book_store_stats(store)->stale_snapshots, 1);
     ck_assert_int_eq(snap("{\"asset_id\":\"" YES_01 "\",\"bids\":[[\"0.45\",\"1\"]],\"asks\":[],"
-                          "\"timestamp\":\"1783459212345\"}"), PF_APPLY_OK);
+                          "\"timestamp\":\"1783459212345\"}"),
+                     PF_APPLY_OK);
     ck_assert_int_eq(snap("{\"asset_id\":\"" YES_01 "\",\"bids\":[[\"0.44\",\"1\"]],\"asks\":[]}"),
                      PF_APPLY_OK);
     expect_top(YES_01, "0.44", NULL, NULL);
@@ -366,21 +409,33 @@ START_TEST(test_hints)
            "\"best_ask\":\"0.55\"}]}");
     expect_top(YES_01, "0.53", "0.55", "0.5400");
     ck_assert_int_eq(quote(YES_01).n_bids, 0);
-    ck_assert_int_eq(pf_book_apply_best_bid_ask(store, js("{\"event_type\":\"best_bid_ask\","
-        "\"market\":\"" CID_01 "\",\"asset_id\":\"" YES_01 "\",\"best_bid\":\"0.52\","
-        "\"best_ask\":\"\",\"spread\":\"\",\"timestamp\":\"1\"}"), 5), PF_APPLY_OK);
+    ck_assert_int_eq(
+        pf_book_apply_best_bid_ask(store,
+                                   js("{\"event_type\":\"best_bid_ask\","
+                                      "\"market\":\"" CID_01 "\",\"asset_id\":\"" YES_01
+                                      "\",\"best_bid\":\"0.52\","
+                                      "\"best_ask\":\"\",\"spread\":\"\",\"timestamp\":\"1\"}"),
+                                   5),
+        PF_APPLY_OK);
     expect_top(YES_01, "0.52", NULL, NULL);
-    ck_assert_int_eq(pf_book_apply_best_bid_ask(store, js("{\"asset_id\":\"" YES_01 "\","
-        "\"best_bid\":\"x\"}"), 5), PF_APPLY_MALFORMED);
+    ck_assert_int_eq(pf_book_apply_best_bid_ask(store,
+                                                js("{\"asset_id\":\"" YES_01 "\","
+                                                   "\"best_bid\":\"x\"}"),
+                                                5),
+                     PF_APPLY_MALFORMED);
 
     snap(pf_test_fixture_book_event("01-binary.json", YES_01, CID_01));
     expect_top(YES_01, "0.53", "0.54", "0.5350");
-    pf_book_apply_best_bid_ask(store, js("{\"asset_id\":\"" YES_01 "\",\"best_bid\":\"0.53\","
-        "\"best_ask\":\"0.54\"}"), 6);
+    pf_book_apply_best_bid_ask(store,
+                               js("{\"asset_id\":\"" YES_01 "\",\"best_bid\":\"0.53\","
+                                  "\"best_ask\":\"0.54\"}"),
+                               6);
     ck_assert(!quote(YES_01).resync);
-    pf_book_apply_best_bid_ask(store, js("{\"asset_id\":\"" YES_01 "\",\"best_bid\":\"0.51\","
-        "\"best_ask\":\"0.54\"}"), 6);
-    expect_top(YES_01, "0.53", "0.54", "0.5350");       /* levels still rule */
+    pf_book_apply_best_bid_ask(store,
+                               js("{\"asset_id\":\"" YES_01 "\",\"best_bid\":\"0.51\","
+                                  "\"best_ask\":\"0.54\"}"),
+                               6);
+    expect_top(YES_01, "0.53", "0.54", "0.5350"); /* levels still rule */
     ck_assert(quote(YES_01).resync);
     ck_assert_int_eq(pf_book_store_stats(store)->hint_mismatches, 1);
     rs = pf_book_store_take_resync(store, pf_test_pool);
@@ -394,7 +449,9 @@ END_TEST
 START_TEST(test_rest_books)
 {
     int applied = -1;
-    const char *body = apr_psprintf(pf_test_pool, "[%s,{\"market\":\"" CID_01 "\",\"asset_id\":\"" NO_01 "\","
+    const char *body = apr_psprintf(
+        pf_test_pool,
+        "[%s,{\"market\":\"" CID_01 "\",\"asset_id\":\"" NO_01 "\","
         "\"timestamp\":\"1783459212345\",\"hash\":\"3f2a\",\"bids\":[{\"price\":\"0.45\",\"size\":\"1\"}],"
         "\"asks\":[{\"price\":\"0.48\",\"size\":\"1\"}],\"min_order_size\":\"5\",\"tick_size\":\"0.01\","
         "\"neg_risk\":false,\"last_trade_price\":\"0.47\"}]",
@@ -451,7 +508,7 @@ START_TEST(test_set_level)
 {
     pf_book_t *b = pf_book_store_get(store, YES_01);
 
-    ck_assert(!pf_book_set_level(b, PF_SIDE_BID, "0.5", "1"));   /* no snapshot yet */
+    ck_assert(!pf_book_set_level(b, PF_SIDE_BID, "0.5", "1")); /* no snapshot yet */
     snap("{\"asset_id\":\"" YES_01 "\",\"bids\":[],\"asks\":[]}");
     ck_assert(pf_book_set_level(b, PF_SIDE_BID, "0.5", "1"));
     ck_assert(pf_book_set_level(b, PF_SIDE_ASK, "0.6", "1"));
@@ -472,7 +529,7 @@ START_TEST(test_many_levels)
 
     snap("{\"asset_id\":\"" YES_01 "\",\"bids\":[],\"asks\":[]}");
     for (i = 0; i < 500; i++) {
-        int k = (i * 7919) % 499 + 1;         /* a permutation of 1..499 */
+        int k = (i * 7919) % 499 + 1; /* a permutation of 1..499 */
         snprintf(price, sizeof(price), "0.%03d", k);
         ck_assert(pf_book_set_level(b, k < 250 ? PF_SIDE_BID : PF_SIDE_ASK, price, "1"));
     }

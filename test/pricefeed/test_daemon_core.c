@@ -27,17 +27,18 @@ START_TEST(test_config_file)
 
     pf_config_defaults(&c);
     err = pf_config_parse(pf_test_pool, &c,
-        "# comment\n"
-        "database = host=/tmp dbname=pp password=secret\n"
-        "\n"
-        "gamma_url = http://127.0.0.1:9/gamma/   # trailing slash dropped\n"
-        "ws_url=ws://127.0.0.1:10/ws/market\r\n"
-        "stale_after = 2.5\n"
-        "heartbeat_interval = 1\n"
-        "batch_size = 250\n"
-        "gamma_query = tag_id=100381&liquidity_num_min=1000\n"
-        "log = syslog\n"
-        "log_level = debug\n", "pf.conf");
+                          "# comment\n"
+                          "database = host=/tmp dbname=pp password=secret\n"
+                          "\n"
+                          "gamma_url = http://127.0.0.1:9/gamma/   # trailing slash dropped\n"
+                          "ws_url=ws://127.0.0.1:10/ws/market\r\n"
+                          "stale_after = 2.5\n"
+                          "heartbeat_interval = 1\n"
+                          "batch_size = 250\n"
+                          "gamma_query = tag_id=100381&liquidity_num_min=1000\n"
+                          "log = syslog\n"
+                          "log_level = debug\n",
+                          "pf.conf");
     ck_assert_ptr_null(err);
     ck_assert_ptr_null(pf_config_finish(pf_test_pool, &c));
     ck_assert_str_eq(c.gamma_url, "http://127.0.0.1:9/gamma");
@@ -57,21 +58,23 @@ END_TEST
 
 START_TEST(test_config_errors_name_the_line)
 {
-    static const struct { const char *text, *needle; } bad[] = {
-        {"database = x\nbatch_sise = 5\n", "pf.conf:2: unknown setting 'batch_sise'"},
-        {"batch_size = 0\n", "pf.conf:1: batch_size must be an integer between 1"},
-        {"batch_size = 12abc\n", "batch_size must be an integer"},
-        {"stale_after = 1.2345\n", "stale_after must be a number of seconds"},
-        {"stale_after = -1\n", "stale_after must be a number of seconds"},
-        {"stale_after = .5\n", "stale_after must be a number of seconds"},
-        {"gamma_url = ftp://x\n", "gamma_url must be an absolute"},
-        {"gamma_url = http://x/?a=1\n", "gamma_url must be an absolute"},
-        {"ws_url = http://x/ws\n", "ws_url must be an absolute ws://"},
-        {"log_level = loud\n", "log_level must be error, warn, info or debug"},
-        {"gamma_query = ?a=1\n", "gamma_query must look like"},
-        {"database = a\ndatabase = b\n", "pf.conf:2: database is set twice"},
-        {"just words\n", "pf.conf:1: expected 'key = value'"},
-        {"database =\n", "database must not be empty"},
+    static const struct {
+        const char *text, *needle;
+    } bad[] = {
+        { "database = x\nbatch_sise = 5\n", "pf.conf:2: unknown setting 'batch_sise'" },
+        { "batch_size = 0\n", "pf.conf:1: batch_size must be an integer between 1" },
+        { "batch_size = 12abc\n", "batch_size must be an integer" },
+        { "stale_after = 1.2345\n", "stale_after must be a number of seconds" },
+        { "stale_after = -1\n", "stale_after must be a number of seconds" },
+        { "stale_after = .5\n", "stale_after must be a number of seconds" },
+        { "gamma_url = ftp://x\n", "gamma_url must be an absolute" },
+        { "gamma_url = http://x/?a=1\n", "gamma_url must be an absolute" },
+        { "ws_url = http://x/ws\n", "ws_url must be an absolute ws://" },
+        { "log_level = loud\n", "log_level must be error, warn, info or debug" },
+        { "gamma_query = ?a=1\n", "gamma_query must look like" },
+        { "database = a\ndatabase = b\n", "pf.conf:2: database is set twice" },
+        { "just words\n", "pf.conf:1: expected 'key = value'" },
+        { "database =\n", "database must not be empty" },
     };
     size_t i;
 
@@ -131,7 +134,7 @@ END_TEST
 
 START_TEST(test_retry_after)
 {
-    int64_t now = 1793000000000LL;   /* 2026-10-25T...Z */
+    int64_t now = 1793000000000LL; /* 2026-10-25T...Z */
     apr_time_t t = apr_time_from_msec(now + 90000);
     char date[APR_RFC822_DATE_LEN];
 
@@ -161,9 +164,9 @@ START_TEST(test_latency_quantiles)
 
     memset(&h, 0, sizeof(h));
     ck_assert_int_eq(pf_latency_quantile(&h, 500), -1);
-    for (i = 0; i < 98; i++) pf_latency_add(&h, 12);    /* bucket <= 15 */
-    pf_latency_add(&h, 240);                             /* bucket <= 250 */
-    pf_latency_add(&h, 999999);                          /* overflow */
+    for (i = 0; i < 98; i++) pf_latency_add(&h, 12); /* bucket <= 15 */
+    pf_latency_add(&h, 240);                         /* bucket <= 250 */
+    pf_latency_add(&h, 999999);                      /* overflow */
     ck_assert_int_eq((int)h.total, 100);
     ck_assert_int_eq(pf_latency_quantile(&h, 500), 15);
     ck_assert_int_eq(pf_latency_quantile(&h, 980), 15);
@@ -186,7 +189,7 @@ START_TEST(test_batch_carries_the_oldest_event_timestamp)
     pf_book_store_t *s = pf_book_store_create(pf_test_pool);
     pf_ws_ctx_t ctx;
     pf_batch_t b;
-    pf_batch_opts_t o = {0, 0};
+    pf_batch_opts_t o = { 0, 0 };
     const char *snap = "{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\",\"market\":\"0xab\","
                        "\"timestamp\":\"1793000000000\",\"bids\":[[\"0.50\",\"10\"]],"
                        "\"asks\":[[\"0.52\",\"10\"]]}";

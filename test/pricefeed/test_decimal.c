@@ -3,16 +3,42 @@
 
 #include "pf_decimal.h"
 
-static const struct { const char *in, *out; } canon_ok[] = {
-    { "0.50", "0.5" }, { ".48", "0.48" }, { "007", "7" }, { "1e-3", "0.001" },
-    { "5E2", "500" }, { "0.000", "0" }, { "1.0", "1" }, { "0", "0" }, { "100", "100" },
-    { "0.0001", "0.0001" }, { "2.5e-1", "0.25" }, { "1E+1", "10" }, { "0e5", "0" },
-    { "219.217767", "219.217767" }, { "12.3400", "12.34" }, { "0.001e3", "1" },
+static const struct {
+    const char *in, *out;
+} canon_ok[] = {
+    { "0.50", "0.5" },      { ".48", "0.48" },
+    { "007", "7" },         { "1e-3", "0.001" },
+    { "5E2", "500" },       { "0.000", "0" },
+    { "1.0", "1" },         { "0", "0" },
+    { "100", "100" },       { "0.0001", "0.0001" },
+    { "2.5e-1", "0.25" },   { "1E+1", "10" },
+    { "0e5", "0" },         { "219.217767", "219.217767" },
+    { "12.3400", "12.34" }, { "0.001e3", "1" },
 };
 
 static const char *const canon_bad[] = {
-    "", "-0.5", "-0", "+1", " 1", "1 ", "5.", ".", "..", "NaN", "nan", "Infinity", "-Infinity",
-    "0x10", "1,5", "1e", "1e+", "1e1000", "1.2.3", "e5", "1_000", "\xef\xbc\x91",
+    "",
+    "-0.5",
+    "-0",
+    "+1",
+    " 1",
+    "1 ",
+    "5.",
+    ".",
+    "..",
+    "NaN",
+    "nan",
+    "Infinity",
+    "-Infinity",
+    "0x10",
+    "1,5",
+    "1e",
+    "1e+",
+    "1e1000",
+    "1.2.3",
+    "e5",
+    "1_000",
+    "\xef\xbc\x91",
     "0.00000000000000000000000000000000000000000000000000000000000000001",
 };
 
@@ -20,7 +46,8 @@ START_TEST(test_canon_ok)
 {
     char out[PF_SIZE_BUF];
     ck_assert_msg(pf_decimal_canon(canon_ok[_i].in, strlen(canon_ok[_i].in), 15, 12, out,
-                                   sizeof(out)), "'%s' should be accepted", canon_ok[_i].in);
+                                   sizeof(out)),
+                  "'%s' should be accepted", canon_ok[_i].in);
     ck_assert_str_eq(out, canon_ok[_i].out);
 }
 END_TEST
@@ -28,8 +55,8 @@ END_TEST
 START_TEST(test_canon_bad)
 {
     char out[PF_SIZE_BUF];
-    ck_assert_msg(!pf_decimal_canon(canon_bad[_i], strlen(canon_bad[_i]), 15, 12, out,
-                                    sizeof(out)), "'%s' should be rejected", canon_bad[_i]);
+    ck_assert_msg(!pf_decimal_canon(canon_bad[_i], strlen(canon_bad[_i]), 15, 12, out, sizeof(out)),
+                  "'%s' should be rejected", canon_bad[_i]);
 }
 END_TEST
 
@@ -51,10 +78,15 @@ END_TEST
 START_TEST(test_parse_kinds)
 {
     char out[PF_SIZE_BUF];
-#define OK(kind, s, want) do { ck_assert_msg(pf_decimal_parse(kind, s, strlen(s), out, \
-        sizeof(out)), "%s should be accepted", s); ck_assert_str_eq(out, want); } while (0)
-#define BAD(kind, s) ck_assert_msg(!pf_decimal_parse(kind, s, strlen(s), out, sizeof(out)), \
-        "%s should be rejected", s)
+#define OK(kind, s, want)                                                     \
+    do {                                                                      \
+        ck_assert_msg(pf_decimal_parse(kind, s, strlen(s), out, sizeof(out)), \
+                      "%s should be accepted", s);                            \
+        ck_assert_str_eq(out, want);                                          \
+    } while (0)
+#define BAD(kind, s)                                                       \
+    ck_assert_msg(!pf_decimal_parse(kind, s, strlen(s), out, sizeof(out)), \
+                  "%s should be rejected", s)
     OK(PF_DEC_PRICE, "1", "1");
     OK(PF_DEC_PRICE, "1.000", "1");
     OK(PF_DEC_PRICE, "0", "0");
@@ -62,7 +94,7 @@ START_TEST(test_parse_kinds)
     BAD(PF_DEC_PRICE, "1.0001");
     BAD(PF_DEC_PRICE, "2");
     BAD(PF_DEC_PRICE, "-0.1");
-    BAD(PF_DEC_PRICE, "0.12345678901");        /* 11 decimals */
+    BAD(PF_DEC_PRICE, "0.12345678901"); /* 11 decimals */
     OK(PF_DEC_LEVEL_PRICE, "0.999", "0.999");
     BAD(PF_DEC_LEVEL_PRICE, "0");
     BAD(PF_DEC_LEVEL_PRICE, "0.0");
@@ -71,14 +103,14 @@ START_TEST(test_parse_kinds)
     OK(PF_DEC_TICK, "0.0025", "0.0025");
     OK(PF_DEC_TICK, "0.005", "0.005");
     OK(PF_DEC_TICK, "0.00010", "0.0001");
-    BAD(PF_DEC_TICK, "0.00001");                /* finer than numeric(6, 4) */
+    BAD(PF_DEC_TICK, "0.00001"); /* finer than numeric(6, 4) */
     BAD(PF_DEC_TICK, "0");
     BAD(PF_DEC_TICK, "1");
     OK(PF_DEC_SIZE, "219.217767", "219.217767");
     OK(PF_DEC_SIZE, "0", "0");
     OK(PF_DEC_SIZE, "999999999999999.5", "999999999999999.5");
-    BAD(PF_DEC_SIZE, "1000000000000000");       /* 16 integer digits */
-    BAD(PF_DEC_SIZE, "0.0000000000001");        /* 13 decimals */
+    BAD(PF_DEC_SIZE, "1000000000000000"); /* 16 integer digits */
+    BAD(PF_DEC_SIZE, "0.0000000000001");  /* 13 decimals */
     BAD(PF_DEC_SIZE, "-3");
 #undef OK
 #undef BAD
@@ -114,18 +146,20 @@ START_TEST(test_units)
 }
 END_TEST
 
-static const struct { const char *a, *b, *mid; } mids[] = {
+static const struct {
+    const char *a, *b, *mid;
+} mids[] = {
     { "0.53", "0.54", "0.5350" },
     { "0.034", "0.036", "0.0350" },
     { "0.001", "0.002", "0.0015" },
-    { "0.0001", "0.0002", "0.0002" },      /* 0.00015 rounds half up */
-    { "0.00001", "0.00002", "0.0000" },    /* 0.000015 */
+    { "0.0001", "0.0002", "0.0002" },   /* 0.00015 rounds half up */
+    { "0.00001", "0.00002", "0.0000" }, /* 0.000015 */
     { "0", "1", "0.5000" },
     { "1", "1", "1.0000" },
     { "0.47", "0.5", "0.4850" },
     { "0.333", "0.334", "0.3335" },
-    { "0.1", "0.2", "0.1500" },            /* exact: no 0.15000000000000002 */
-    { "0.12345", "0.12346", "0.1235" },    /* 0.123455 */
+    { "0.1", "0.2", "0.1500" },         /* exact: no 0.15000000000000002 */
+    { "0.12345", "0.12346", "0.1235" }, /* 0.123455 */
 };
 
 START_TEST(test_midpoint)

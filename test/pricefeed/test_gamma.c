@@ -43,8 +43,12 @@ static pf_market_t *fixture_market(const char *file, int i)
 /* Every fixture: the README's list of tracked and skipped markets. */
 START_TEST(test_fixtures_tradability)
 {
-    static const struct { const char *file; const char *gid; int tradable; const char *reason; }
-    want[] = {
+    static const struct {
+        const char *file;
+        const char *gid;
+        int tradable;
+        const char *reason;
+    } want[] = {
         { "01-binary.json", "600101", 1, NULL },
         { "02-negrisk-event.json", "600201", 1, NULL },
         { "02-negrisk-event.json", "600202", 1, NULL },
@@ -57,10 +61,11 @@ START_TEST(test_fixtures_tradability)
         { "08-more-binaries.json", "600801", 1, NULL },
         { "08-more-binaries.json", "600802", 1, NULL },
     };
-    const char *files[] = { "01-binary.json", "02-negrisk-event.json",
-                            "03-closed-unresolved.json", "04-resolved-yes.json",
-                            "05-resolved-void.json", "06-orderbook-disabled.json",
-                            "07-legacy-3-outcome.json", "08-more-binaries.json" };
+    const char *files[] = {
+        "01-binary.json",           "02-negrisk-event.json", "03-closed-unresolved.json",
+        "04-resolved-yes.json",     "05-resolved-void.json", "06-orderbook-disabled.json",
+        "07-legacy-3-outcome.json", "08-more-binaries.json"
+    };
     size_t f, w;
     int found = 0, tradable = 0;
 
@@ -111,13 +116,13 @@ START_TEST(test_binary_fields)
     ck_assert_str_eq(m->outcomes[0], "Yes");
     ck_assert_str_eq(m->outcomes[1], "No");
     ck_assert_int_eq(m->n_tokens, 2);
-    ck_assert_str_eq(m->token_ids[0], YES_01);     /* 77 digits, kept as text */
+    ck_assert_str_eq(m->token_ids[0], YES_01); /* 77 digits, kept as text */
     ck_assert_str_eq(m->token_ids[1], NO_01);
     ck_assert_int_eq(m->n_prices, 2);
     ck_assert_str_eq(m->outcome_prices[0], "0.535");
     ck_assert_str_eq(m->outcome_prices[1], "0.465");
     ck_assert_str_eq(m->uma_status, "");
-    ck_assert_str_eq(m->tick_size, "0.01");        /* a JSON number */
+    ck_assert_str_eq(m->tick_size, "0.01"); /* a JSON number */
     ck_assert(m->binary);
     ck_assert(m->tradable);
     ck_assert_str_eq(m->tokens_json,
@@ -154,7 +159,7 @@ START_TEST(test_legacy_array_and_pages)
     pg = page_of("{\"markets\":[],\"next_cursor\":\"eyJpZCI6NTEyMzQ1fQ\"}");
     ck_assert_str_eq(pg.next_cursor, "eyJpZCI6NTEyMzQ1fQ");
     pg = page_of("{\"markets\":[]}");
-    ck_assert_ptr_null(pg.next_cursor);            /* absent on the last page */
+    ck_assert_ptr_null(pg.next_cursor); /* absent on the last page */
     pg = page_of("{\"markets\":[],\"next_cursor\":\"\"}");
     ck_assert_ptr_null(pg.next_cursor);
     pg = page_of("{\"markets\":[],\"next_cursor\":null}");
@@ -172,7 +177,10 @@ START_TEST(test_page_errors)
     const char *bad[] = {
         "<html><title>Attention Required! | Cloudflare</title></html>",
         "{\"type\":\"validation error\",\"error\":\"offset too large, use /markets/keyset for deeper pagination\"}",
-        "{\"markets\":{}}", "{\"data\":[]}", "\"markets\"", "{\"markets\":[],\"next_cursor\":5}",
+        "{\"markets\":{}}",
+        "{\"data\":[]}",
+        "\"markets\"",
+        "{\"markets\":[],\"next_cursor\":5}",
         "{\"markets\":[],\"markets\":[]}",
         "",
     };
@@ -192,21 +200,22 @@ static pf_market_t *market_json(const char *fmt_fields)
 {
     /* active, closed and enableOrderBook default to a live market unless
      * the fields set them (a repeated key would be rejected as JSON) */
-    const char *body = apr_psprintf(pf_test_pool,
+    const char *body = apr_psprintf(
+        pf_test_pool,
         "{\"id\":\"1\",\"conditionId\":\"" CID_01 "\",\"question\":\"Q?\",\"slug\":\"q\""
         "%s%s%s%s}",
         strstr(fmt_fields, "\"active\"") ? "" : ",\"active\":true",
         strstr(fmt_fields, "\"closed\"") ? "" : ",\"closed\":false",
-        strstr(fmt_fields, "\"enableOrderBook\"") ? "" : ",\"enableOrderBook\":true",
-        fmt_fields);
+        strstr(fmt_fields, "\"enableOrderBook\"") ? "" : ",\"enableOrderBook\":true", fmt_fields);
     pf_market_t *m;
     const char *err = pf_gamma_parse_market(pf_test_pool, body, strlen(body), &m);
     ck_assert_msg(err == NULL, "%s", err ? err : "");
     return m;
 }
 
-#define TOKENS_ENC ",\"outcomes\":\"[\\\"Yes\\\", \\\"No\\\"]\",\"clobTokenIds\":\"[\\\"" YES_01 \
-                   "\\\", \\\"" NO_01 "\\\"]\""
+#define TOKENS_ENC                                                                \
+    ",\"outcomes\":\"[\\\"Yes\\\", \\\"No\\\"]\",\"clobTokenIds\":\"[\\\"" YES_01 \
+    "\\\", \\\"" NO_01 "\\\"]\""
 
 START_TEST(test_market_variants)
 {
@@ -241,8 +250,8 @@ START_TEST(test_market_variants)
                     "\"]");
     ck_assert_str_eq(m->skip_reason, "both outcomes have the same token id");
     /* positionIds when clobTokenIds is missing */
-    m = market_json(",\"outcomes\":[\"Yes\",\"No\"],\"positionIds\":\"[\\\"" YES_01 "\\\",\\\""
-                    NO_01 "\\\"]\"");
+    m = market_json(",\"outcomes\":[\"Yes\",\"No\"],\"positionIds\":\"[\\\"" YES_01
+                    "\\\",\\\"" NO_01 "\\\"]\"");
     ck_assert(m->tradable);
     /* flags as strings; a malformed flag is not guessed */
     m = market_json(TOKENS_ENC ",\"negRiskOther\":\"false\"");
@@ -264,7 +273,7 @@ START_TEST(test_market_variants)
     m = market_json(TOKENS_ENC ",\"closed\":true");
     ck_assert(!m->tradable);
     ck_assert(m->binary);
-    ck_assert_ptr_nonnull(m->tokens_json);         /* still upserted (closed = true) */
+    ck_assert_ptr_nonnull(m->tokens_json); /* still upserted (closed = true) */
     m = market_json(TOKENS_ENC ",\"active\":false");
     ck_assert_str_eq(m->skip_reason, "not active");
 }
@@ -272,8 +281,9 @@ END_TEST
 
 START_TEST(test_market_bad_ids)
 {
-    const char *body = "{\"id\":600999,\"conditionId\":\"\",\"outcomes\":\"[\\\"Yes\\\", \\\"No\\\"]\","
-                       "\"clobTokenIds\":\"[\\\"1\\\", \\\"2\\\"]\",\"active\":true,\"closed\":false}";
+    const char *body =
+        "{\"id\":600999,\"conditionId\":\"\",\"outcomes\":\"[\\\"Yes\\\", \\\"No\\\"]\","
+        "\"clobTokenIds\":\"[\\\"1\\\", \\\"2\\\"]\",\"active\":true,\"closed\":false}";
     pf_market_t *m;
 
     ck_assert_ptr_null(pf_gamma_parse_market(pf_test_pool, body, strlen(body), &m));
@@ -294,9 +304,12 @@ END_TEST
 START_TEST(test_new_market_event)
 {
     const char *ev = "{\"event_type\":\"new_market\",\"id\":\"512399\",\"question\":\"Q?\","
-        "\"market\":\"" CID_01 "\",\"slug\":\"q\",\"assets_ids\":[\"" YES_01 "\",\"" NO_01 "\"],"
-        "\"outcomes\":[\"Yes\",\"No\"],\"condition_id\":\"" CID_01 "\",\"active\":true,"
-        "\"clob_token_ids\":[\"" YES_01 "\",\"" NO_01 "\"],\"order_price_min_tick_size\":\"0.01\"}";
+                     "\"market\":\"" CID_01 "\",\"slug\":\"q\",\"assets_ids\":[\"" YES_01
+                     "\",\"" NO_01 "\"],"
+                     "\"outcomes\":[\"Yes\",\"No\"],\"condition_id\":\"" CID_01
+                     "\",\"active\":true,"
+                     "\"clob_token_ids\":[\"" YES_01 "\",\"" NO_01
+                     "\"],\"order_price_min_tick_size\":\"0.01\"}";
     json_object *o;
     pf_market_t *m;
 
@@ -341,35 +354,35 @@ START_TEST(test_gamma_resolution_variants)
     pf_market_t *m;
 
     m = market_json(TOKENS_ENC ",\"closed\":true,\"umaResolutionStatus\":\"resolved\","
-                    "\"outcomePrices\":\"[\\\"0\\\", \\\"1\\\"]\"");
+                               "\"outcomePrices\":\"[\\\"0\\\", \\\"1\\\"]\"");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_WINNER);
-    ck_assert_str_eq(r.winning_token_id, NO_01);            /* NO won */
+    ck_assert_str_eq(r.winning_token_id, NO_01); /* NO won */
     m = market_json(TOKENS_ENC ",\"closed\":true,\"umaResolutionStatus\":\"resolved\","
-                    "\"outcomePrices\":[1.0,0]");
+                               "\"outcomePrices\":[1.0,0]");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_WINNER);
     ck_assert_str_eq(r.winning_token_id, YES_01);
     m = market_json(TOKENS_ENC ",\"closed\":true,\"umaResolutionStatus\":\"resolved\","
-                    "\"outcomePrices\":\"[\\\"0.50\\\", \\\".5\\\"]\"");
+                               "\"outcomePrices\":\"[\\\"0.50\\\", \\\".5\\\"]\"");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_VOID);
     /* never argmax */
     m = market_json(TOKENS_ENC ",\"closed\":true,\"umaResolutionStatus\":\"resolved\","
-                    "\"outcomePrices\":\"[\\\"0.999\\\", \\\"0.001\\\"]\"");
+                               "\"outcomePrices\":\"[\\\"0.999\\\", \\\"0.001\\\"]\"");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_PENDING);
     m = market_json(TOKENS_ENC ",\"closed\":true,\"umaResolutionStatus\":\"disputed\","
-                    "\"outcomePrices\":\"[\\\"1\\\", \\\"0\\\"]\"");
+                               "\"outcomePrices\":\"[\\\"1\\\", \\\"0\\\"]\"");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_PENDING);
     /* resolved prices but market not closed */
     m = market_json(TOKENS_ENC ",\"umaResolutionStatus\":\"resolved\","
-                    "\"outcomePrices\":\"[\\\"1\\\", \\\"0\\\"]\"");
+                               "\"outcomePrices\":\"[\\\"1\\\", \\\"0\\\"]\"");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_PENDING);
     m = market_json(TOKENS_ENC ",\"closed\":true,\"umaResolutionStatus\":\"resolved\","
-                    "\"outcomePrices\":null");
+                               "\"outcomePrices\":null");
     pf_gamma_resolution(m, &r);
     ck_assert_int_eq(r.kind, PF_RES_PENDING);
 }
@@ -378,7 +391,8 @@ END_TEST
 static pf_clob_market_t *clob(const char *cid, const char *closed, const char *is5050,
                               const char *w0, const char *p0, const char *w1, const char *p1)
 {
-    const char *body = apr_psprintf(pf_test_pool,
+    const char *body = apr_psprintf(
+        pf_test_pool,
         "{\"enable_order_book\":true,\"active\":true,\"closed\":%s,\"archived\":false,"
         "\"accepting_orders\":false,\"minimum_order_size\":5,\"minimum_tick_size\":0.01,"
         "\"condition_id\":\"%s\",\"question\":\"Q?\",\"market_slug\":\"q\","

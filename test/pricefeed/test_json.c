@@ -17,23 +17,52 @@ static json_object *parse_ok(const char *s)
 }
 
 static const char *const accepted[] = {
-    "{}", "[]", "{\"a\":1}", "[1,2.5,-3,1e5,\"x\",true,false,null]", " {\"a\" : [ ] } ",
-    "9223372036854775807", "-9223372036854775808", "\"\\u00e9\\ud83d\\ude00\"",
-    "{\"a\":{\"a\":{\"a\":1}}}",           /* same key at different levels */
-    "[{\"a\":1},{\"a\":2}]",               /* same key in sibling objects */
+    "{}",
+    "[]",
+    "{\"a\":1}",
+    "[1,2.5,-3,1e5,\"x\",true,false,null]",
+    " {\"a\" : [ ] } ",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "\"\\u00e9\\ud83d\\ude00\"",
+    "{\"a\":{\"a\":{\"a\":1}}}", /* same key at different levels */
+    "[{\"a\":1},{\"a\":2}]",     /* same key in sibling objects */
     "\"PONG\"",
 };
 
 static const char *const rejected[] = {
-    "", "PONG", "{\"a\":1,\"a\":2}",                 /* json-c keeps the last one */
+    "",
+    "PONG",
+    "{\"a\":1,\"a\":2}", /* json-c keeps the last one */
     "{\"price\":\"0.5\",\"size\":\"1\",\"price\":\"0.9\"}",
-    "{\"a\":1,\"\\u0061\":2}",                      /* the same key, escaped */
-    "[{\"x\":{\"k\":1,\"k\":1}}]",                  /* nested duplicate */
-    "9223372036854775808", "99999999999999999999",  /* json-c would clamp these */
-    "{\"size\":18446744073709551616}", "-9223372036854775809",
-    "NaN", "[Infinity]", "[-Infinity]", "{\"a\":nan}", "[1,]", "{\"a\":1,}", "[01]", "[1.]",
-    "[.5]", "{a:1}", "{'a':1}", "[1] x", "{} {}", "/* c */ {}", "[\"\\x\"]", "[\"a\tb\"]",
-    "[\"\xff\"]", "[\"\xc0\xaf\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[tru]", "[\"abc",
+    "{\"a\":1,\"\\u0061\":2}",     /* the same key, escaped */
+    "[{\"x\":{\"k\":1,\"k\":1}}]", /* nested duplicate */
+    "9223372036854775808",
+    "99999999999999999999", /* json-c would clamp these */
+    "{\"size\":18446744073709551616}",
+    "-9223372036854775809",
+    "NaN",
+    "[Infinity]",
+    "[-Infinity]",
+    "{\"a\":nan}",
+    "[1,]",
+    "{\"a\":1,}",
+    "[01]",
+    "[1.]",
+    "[.5]",
+    "{a:1}",
+    "{'a':1}",
+    "[1] x",
+    "{} {}",
+    "/* c */ {}",
+    "[\"\\x\"]",
+    "[\"a\tb\"]",
+    "[\"\xff\"]",
+    "[\"\xc0\xaf\"]",
+    "[\"\\ud800\"]",
+    "[\"\\udc00\"]",
+    "[tru]",
+    "[\"abc",
 };
 
 START_TEST(test_accepted)
@@ -89,17 +118,14 @@ START_TEST(test_decimal_reader)
     ck_assert_str_eq(out, "0.001");
     ck_assert_int_eq(pf_json_decimal_field(o, "i", PF_DEC_PRICE, out, sizeof(out)), PF_VAL_OK);
     ck_assert_str_eq(out, "1");
-    ck_assert_int_eq(pf_json_decimal_field(o, "lead", PF_DEC_PRICE, out, sizeof(out)),
-                     PF_VAL_OK);
+    ck_assert_int_eq(pf_json_decimal_field(o, "lead", PF_DEC_PRICE, out, sizeof(out)), PF_VAL_OK);
     ck_assert_str_eq(out, "0.48");
     ck_assert_int_eq(pf_json_decimal_field(o, "empty", PF_DEC_PRICE, out, sizeof(out)),
                      PF_VAL_NULL);
-    ck_assert_int_eq(pf_json_decimal_field(o, "null", PF_DEC_PRICE, out, sizeof(out)),
-                     PF_VAL_NULL);
+    ck_assert_int_eq(pf_json_decimal_field(o, "null", PF_DEC_PRICE, out, sizeof(out)), PF_VAL_NULL);
     ck_assert_int_eq(pf_json_decimal_field(o, "absent", PF_DEC_PRICE, out, sizeof(out)),
                      PF_VAL_ABSENT);
-    ck_assert_int_eq(pf_json_decimal_field(o, "t", PF_DEC_PRICE, out, sizeof(out)),
-                     PF_VAL_INVALID);
+    ck_assert_int_eq(pf_json_decimal_field(o, "t", PF_DEC_PRICE, out, sizeof(out)), PF_VAL_INVALID);
     ck_assert_int_eq(pf_json_decimal_field(o, "abc", PF_DEC_PRICE, out, sizeof(out)),
                      PF_VAL_INVALID);
     ck_assert_int_eq(pf_json_decimal_field(o, "neg", PF_DEC_PRICE, out, sizeof(out)),
@@ -110,8 +136,7 @@ START_TEST(test_decimal_reader)
                      PF_VAL_INVALID);
     ck_assert_int_eq(pf_json_decimal_field(o, "big", PF_DEC_PRICE, out, sizeof(out)),
                      PF_VAL_INVALID);
-    ck_assert_int_eq(pf_json_decimal_field(o, "big", PF_DEC_SIZE, out, sizeof(out)),
-                     PF_VAL_OK);
+    ck_assert_int_eq(pf_json_decimal_field(o, "big", PF_DEC_SIZE, out, sizeof(out)), PF_VAL_OK);
     ck_assert_int_eq(pf_json_decimal_field(o, "nul", PF_DEC_PRICE, out, sizeof(out)),
                      PF_VAL_INVALID);
 }
@@ -125,10 +150,10 @@ START_TEST(test_no_coercion)
     int b = -5;
     int64_t ts;
 
-    ck_assert_ptr_null(pf_json_str_field(o, "num"));         /* not "5" */
+    ck_assert_ptr_null(pf_json_str_field(o, "num")); /* not "5" */
     ck_assert_str_eq(pf_json_str_field(o, "str"), "x");
     ck_assert_ptr_null(pf_json_str_field(o, "b"));
-    ck_assert_ptr_null(pf_json_str_field(o, "nul"));         /* embedded NUL */
+    ck_assert_ptr_null(pf_json_str_field(o, "nul")); /* embedded NUL */
     ck_assert_ptr_null(pf_json_str_field(o, "missing"));
     ck_assert_int_eq(pf_json_bool_field(o, "b", &b), PF_VAL_OK);
     ck_assert_int_eq(b, 1);
@@ -162,10 +187,8 @@ START_TEST(test_inner_array)
     ck_assert_str_eq(pf_json_string(json_object_array_get_idx(arr, 1)), "No");
     ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "real"), &arr), PF_VAL_OK);
     ck_assert_int_eq(json_object_array_length(arr), 2);
-    ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "empty"), &arr),
-                     PF_VAL_NULL);
-    ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "null"), &arr),
-                     PF_VAL_NULL);
+    ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "empty"), &arr), PF_VAL_NULL);
+    ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "null"), &arr), PF_VAL_NULL);
     ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "bad"), &arr),
                      PF_VAL_INVALID);
     ck_assert_int_eq(pf_json_inner_array(pf_test_pool, pf_json_get(o, "obj"), &arr),
@@ -186,16 +209,22 @@ START_TEST(test_ids)
     t79[79] = '\0';
     ck_assert(pf_is_token_id(t78));
     ck_assert(!pf_is_token_id(t79));
-    ck_assert(pf_is_token_id("21385994114023021512400530102266083579235915568060829493542345131067844826511"));
+    ck_assert(pf_is_token_id(
+        "21385994114023021512400530102266083579235915568060829493542345131067844826511"));
     ck_assert(!pf_is_token_id(""));
     ck_assert(!pf_is_token_id("12a"));
     ck_assert(!pf_is_token_id("-1"));
     ck_assert(!pf_is_token_id(NULL));
-    ck_assert(pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afac"));
-    ck_assert(pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069af"));
-    ck_assert(!pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afa"));
-    ck_assert(!pf_is_condition_id("8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afac"));
-    ck_assert(!pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afag"));
+    ck_assert(
+        pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afac"));
+    ck_assert(
+        pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069af"));
+    ck_assert(
+        !pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afa"));
+    ck_assert(
+        !pf_is_condition_id("8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afac"));
+    ck_assert(
+        !pf_is_condition_id("0x8da652bbc317f920e09dfac75051c0279a96de6ac946a9dd22c695b85069afag"));
     ck_assert(!pf_is_condition_id(""));
     ck_assert(!pf_is_condition_id(NULL));
 }

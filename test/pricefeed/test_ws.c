@@ -71,8 +71,8 @@ static pf_quote_t quote(const char *token)
 START_TEST(test_frame_array)
 {
     const char *text = apr_psprintf(pf_test_pool, "[%s,%s]",
-        pf_test_fixture_book_event("01-binary.json", YES_01, CID_01),
-        pf_test_fixture_book_event("01-binary.json", NO_01, CID_01));
+                                    pf_test_fixture_book_event("01-binary.json", YES_01, CID_01),
+                                    pf_test_fixture_book_event("01-binary.json", NO_01, CID_01));
     pf_frame_result_t r = frame(text);
 
     ck_assert_int_eq(r.kind, PF_FRAME_EVENTS);
@@ -114,10 +114,13 @@ START_TEST(test_pong_and_junk)
     ck_assert_int_eq(frame("{\"event_type\":\"book\"").kind, PF_FRAME_INVALID);
     /* duplicate keys: json-c would silently keep the last price */
     ck_assert_int_eq(frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" YES_01 "\","
-                           "\"price\":\"0.5\",\"price\":\"0.9\"}").kind, PF_FRAME_INVALID);
+                           "\"price\":\"0.5\",\"price\":\"0.9\"}")
+                         .kind,
+                     PF_FRAME_INVALID);
     /* an integer json-c would clamp */
     ck_assert_int_eq(frame("{\"event_type\":\"book\",\"asset_id\":\"" YES_01 "\",\"bids\":"
-                           "[{\"price\":\"0.5\",\"size\":99999999999999999999}]}").kind,
+                           "[{\"price\":\"0.5\",\"size\":99999999999999999999}]}")
+                         .kind,
                      PF_FRAME_INVALID);
     ck_assert_int_eq(stats.pongs, 2);
     ck_assert_int_eq(stats.invalid_frames, 7);
@@ -160,8 +163,8 @@ START_TEST(test_stream)
     pf_frame_result_t r;
 
     frame(apr_psprintf(pf_test_pool, "[%s,%s]",
-          pf_test_fixture_book_event("01-binary.json", YES_01, CID_01),
-          pf_test_fixture_book_event("01-binary.json", NO_01, CID_01)));
+                       pf_test_fixture_book_event("01-binary.json", YES_01, CID_01),
+                       pf_test_fixture_book_event("01-binary.json", NO_01, CID_01)));
     r = frame("{\"event_type\":\"price_change\",\"market\":\"" CID_01 "\",\"price_changes\":["
               "{\"asset_id\":\"" YES_01 "\",\"price\":\"0.53\",\"size\":\"0\",\"side\":\"BUY\","
               "\"hash\":\"a\",\"best_bid\":\"0.52\",\"best_ask\":\"0.54\"},"
@@ -175,20 +178,21 @@ START_TEST(test_stream)
     ck_assert_str_eq(quote(NO_01).midpoint, "0.4700");
     ck_assert(!quote(YES_01).resync && !quote(NO_01).resync);
 
-    r = frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" YES_01 "\",\"market\":\""
-              CID_01 "\",\"price\":\"0.54\",\"size\":\"219.217767\",\"fee_rate_bps\":\"0\","
+    r = frame("{\"event_type\":\"last_trade_price\",\"asset_id\":\"" YES_01
+              "\",\"market\":\"" CID_01
+              "\",\"price\":\"0.54\",\"size\":\"219.217767\",\"fee_rate_bps\":\"0\","
               "\"side\":\"BUY\",\"timestamp\":\"1783459214500\",\"transaction_hash\":\"0x5b\"}");
     ck_assert_int_eq(r.applied, 1);
     ck_assert_str_eq(quote(YES_01).last_trade_price, "0.54");
 
-    r = frame("{\"event_type\":\"tick_size_change\",\"asset_id\":\"" YES_01 "\",\"market\":\""
-              CID_01 "\",\"old_tick_size\":\"0.01\",\"new_tick_size\":\"0.001\","
+    r = frame("{\"event_type\":\"tick_size_change\",\"asset_id\":\"" YES_01
+              "\",\"market\":\"" CID_01 "\",\"old_tick_size\":\"0.01\",\"new_tick_size\":\"0.001\","
               "\"timestamp\":\"1783459215000\"}");
     ck_assert_int_eq(r.applied, 1);
     ck_assert_str_eq(quote(YES_01).tick_size, "0.001");
 
-    r = frame("{\"event_type\":\"best_bid_ask\",\"market\":\"" CID_01 "\",\"asset_id\":\""
-              YES_01 "\",\"best_bid\":\"0.52\",\"best_ask\":\"0.54\",\"spread\":\"0.02\","
+    r = frame("{\"event_type\":\"best_bid_ask\",\"market\":\"" CID_01 "\",\"asset_id\":\"" YES_01
+              "\",\"best_bid\":\"0.52\",\"best_ask\":\"0.54\",\"spread\":\"0.02\","
               "\"timestamp\":\"1783459213002\"}");
     ck_assert_int_eq(r.applied, 1);
     ck_assert(!quote(YES_01).resync);
@@ -223,7 +227,8 @@ END_TEST
 
 START_TEST(test_new_market)
 {
-    pf_frame_result_t r = frame("{\"event_type\":\"new_market\",\"id\":\"512399\","
+    pf_frame_result_t r = frame(
+        "{\"event_type\":\"new_market\",\"id\":\"512399\","
         "\"question\":\"Will it rain?\",\"market\":\"" CID_01 "\",\"slug\":\"rain\","
         "\"description\":\"\",\"assets_ids\":[\"" YES_01 "\",\"" NO_01 "\"],"
         "\"outcomes\":[\"Yes\",\"No\"],\"event_message\":{\"id\":\"34568\",\"ticker\":\"t\","
@@ -247,10 +252,11 @@ END_TEST
 
 START_TEST(test_market_resolved)
 {
-    pf_frame_result_t r = frame("{\"event_type\":\"market_resolved\",\"id\":\"600101\","
-        "\"market\":\"" CID_01 "\",\"assets_ids\":[\"" YES_01 "\",\"" NO_01 "\"],"
-        "\"outcomes\":[\"Yes\",\"No\"],\"winning_asset_id\":\"" NO_01 "\","
-        "\"winning_outcome\":\"Yes\",\"timestamp\":\"1783540000000\",\"tags\":[]}");
+    pf_frame_result_t r =
+        frame("{\"event_type\":\"market_resolved\",\"id\":\"600101\","
+              "\"market\":\"" CID_01 "\",\"assets_ids\":[\"" YES_01 "\",\"" NO_01 "\"],"
+              "\"outcomes\":[\"Yes\",\"No\"],\"winning_asset_id\":\"" NO_01 "\","
+              "\"winning_outcome\":\"Yes\",\"timestamp\":\"1783540000000\",\"tags\":[]}");
 
     ck_assert_int_eq(r.applied, 1);
     ck_assert_int_eq(n_resolved, 1);
@@ -260,14 +266,14 @@ START_TEST(test_market_resolved)
     ck_assert_str_eq(last_resolved.hint.winning_token_id, NO_01);
     ck_assert_str_eq(last_resolved.winning_outcome, "Yes");
     /* void (the fake server sends ""): only a hint to check through REST */
-    frame("{\"event_type\":\"market_resolved\",\"market\":\"" CID_01 "\",\"assets_ids\":[\""
-          YES_01 "\",\"" NO_01 "\"],\"winning_asset_id\":\"\",\"winning_outcome\":\"\"}");
+    frame("{\"event_type\":\"market_resolved\",\"market\":\"" CID_01 "\",\"assets_ids\":[\"" YES_01
+          "\",\"" NO_01 "\"],\"winning_asset_id\":\"\",\"winning_outcome\":\"\"}");
     ck_assert_int_eq(n_resolved, 2);
     ck_assert_int_eq(last_resolved.hint.kind, PF_RES_PENDING);
     ck_assert_ptr_null(last_resolved.winning_asset_id);
     /* a winner that is not one of the market's assets */
-    frame("{\"event_type\":\"market_resolved\",\"market\":\"" CID_01 "\",\"assets_ids\":[\""
-          YES_01 "\"],\"winning_asset_id\":\"" NO_01 "\"}");
+    frame("{\"event_type\":\"market_resolved\",\"market\":\"" CID_01 "\",\"assets_ids\":[\"" YES_01
+          "\"],\"winning_asset_id\":\"" NO_01 "\"}");
     ck_assert_int_eq(last_resolved.hint.kind, PF_RES_PENDING);
     ck_assert_int_eq(stats.events[PF_EV_MARKET_RESOLVED], 3);
 }
@@ -283,7 +289,7 @@ START_TEST(test_messages)
     ck_assert_str_eq(msg, "{\"assets_ids\":[\"" YES_01 "\",\"" NO_01 "\"],\"type\":\"market\","
                           "\"initial_dump\":true,\"custom_feature_enabled\":true}");
     ck_assert_ptr_null(pf_json_parse(pf_test_pool, msg, strlen(msg), &o));
-    ck_assert_ptr_null(pf_ws_subscribe_msg(pf_test_pool, ids, 0));   /* would mean "all" */
+    ck_assert_ptr_null(pf_ws_subscribe_msg(pf_test_pool, ids, 0)); /* would mean "all" */
     ck_assert_ptr_null(pf_ws_operation_msg(pf_test_pool, 1, ids, 0));
     ck_assert_ptr_null(pf_ws_subscribe_msg(pf_test_pool, bad, 2));
     ck_assert_str_eq(pf_ws_operation_msg(pf_test_pool, 1, ids, 1),

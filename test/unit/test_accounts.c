@@ -25,7 +25,9 @@ START_TEST(test_creation_ok)
     const char *msg;
 
     ck_assert_int_eq(create("{\"user_id\":12345,\"external_id\":\"pc_1\",\"stage\":\"challenge\","
-                            "\"starting_balance\":\"10000.00\",\"rules\":{\"p\":20}}", &a, &msg), -1);
+                            "\"starting_balance\":\"10000.00\",\"rules\":{\"p\":20}}",
+                            &a, &msg),
+                     -1);
     ck_assert_str_eq(a.user_id, "12345");
     ck_assert_str_eq(a.external_id, "pc_1");
     ck_assert_str_eq(a.stage, "challenge");
@@ -34,26 +36,34 @@ START_TEST(test_creation_ok)
     ck_assert_str_eq(a.metadata, "{}");
     /* bounds are inclusive and compared as numbers */
     ck_assert_int_eq(create("{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\","
-                            "\"starting_balance\":\"100\"}", &a, &msg), -1);
+                            "\"starting_balance\":\"100\"}",
+                            &a, &msg),
+                     -1);
     ck_assert_int_eq(create("{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"funded\","
-                            "\"starting_balance\":\"1000000.0\",\"metadata\":null}", &a, &msg), -1);
+                            "\"starting_balance\":\"1000000.0\",\"metadata\":null}",
+                            &a, &msg),
+                     -1);
 }
 END_TEST
 
 /* starting_balance values that are not plain decimals with <= 2 places */
 static const char *const bad_balances[] = {
-    "1e4", "+5", " 100", "100 ", "NaN", "Infinity", "0x10", "-100", "", "1,000", ".", "..",
-    ".5", "5.", "100.001", "ten", "1_000",
+    "1e4",   "+5", " 100", "100 ", "NaN", "Infinity", "0x10", "-100",  "",
+    "1,000", ".",  "..",   ".5",   "5.",  "100.001",  "ten",  "1_000",
 };
 
 START_TEST(test_invalid_balance)
 {
     pp_account_creation_t a;
     const char *msg;
-    const char *body = apr_psprintf(unit_pool, "{\"user_id\":1,\"external_id\":\"x\",\"stage\":"
-                                    "\"demo\",\"starting_balance\":\"%s\"}", bad_balances[_i]);
-    ck_assert_msg(create(body, &a, &msg) == PP_ERR_INVALID_BALANCE, "'%s' not rejected as "
-                  "INVALID_BALANCE", bad_balances[_i]);
+    const char *body = apr_psprintf(unit_pool,
+                                    "{\"user_id\":1,\"external_id\":\"x\",\"stage\":"
+                                    "\"demo\",\"starting_balance\":\"%s\"}",
+                                    bad_balances[_i]);
+    ck_assert_msg(create(body, &a, &msg) == PP_ERR_INVALID_BALANCE,
+                  "'%s' not rejected as "
+                  "INVALID_BALANCE",
+                  bad_balances[_i]);
 }
 END_TEST
 
@@ -68,18 +78,20 @@ static const struct {
       PP_ERR_VALIDATION_FAILED, "user_id" },
     { "{\"user_id\":1.0,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"500\"}",
       PP_ERR_VALIDATION_FAILED, "user_id" },
-    { "{\"user_id\":1,\"stage\":\"demo\",\"starting_balance\":\"500\"}",
-      PP_ERR_VALIDATION_FAILED, "external_id" },
+    { "{\"user_id\":1,\"stage\":\"demo\",\"starting_balance\":\"500\"}", PP_ERR_VALIDATION_FAILED,
+      "external_id" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"starting_balance\":\"500\"}",
       PP_ERR_VALIDATION_FAILED, "stage" },
-    { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\"}",
-      PP_ERR_VALIDATION_FAILED, "starting_balance" },
+    { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\"}", PP_ERR_VALIDATION_FAILED,
+      "starting_balance" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":500}",
       PP_ERR_VALIDATION_FAILED, "starting_balance" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"500\","
-      "\"rules\":[]}", PP_ERR_VALIDATION_FAILED, "rules" },
+      "\"rules\":[]}",
+      PP_ERR_VALIDATION_FAILED, "rules" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"500\","
-      "\"metadata\":\"x\"}", PP_ERR_VALIDATION_FAILED, "metadata" },
+      "\"metadata\":\"x\"}",
+      PP_ERR_VALIDATION_FAILED, "metadata" },
     /* schema problems win over value problems */
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"Demo\",\"starting_balance\":500}",
       PP_ERR_VALIDATION_FAILED, "starting_balance" },
@@ -94,7 +106,8 @@ static const struct {
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"1000000.01\"}",
       PP_ERR_BALANCE_OUT_OF_BOUNDS, "between" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":"
-      "\"99999999999999999999999999\"}", PP_ERR_BALANCE_OUT_OF_BOUNDS, "between" },
+      "\"99999999999999999999999999\"}",
+      PP_ERR_BALANCE_OUT_OF_BOUNDS, "between" },
     { "{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\",\"starting_balance\":\"0\"}",
       PP_ERR_BALANCE_OUT_OF_BOUNDS, "between" },
 };
@@ -106,11 +119,14 @@ START_TEST(test_creation_ignores_unknown_fields)
     const char *msg = NULL;
     ck_assert_int_eq(create("{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\","
                             "\"starting_balance\":\"500\",\"status\":\"closed\","
-                            "\"rulez\":{\"a\":1}}", &a, &msg), -1);
+                            "\"rulez\":{\"a\":1}}",
+                            &a, &msg),
+                     -1);
     ck_assert_str_eq(a.rules, "{}");
     ck_assert_int_eq(create("{\"user_id\":1,\"external_id\":\"x\",\"stage\":\"demo\","
-                            "\"starting_balance\":\"500\",\"status\":1,\"rules\":[]}", &a,
-                            &msg), PP_ERR_VALIDATION_FAILED);
+                            "\"starting_balance\":\"500\",\"status\":1,\"rules\":[]}",
+                            &a, &msg),
+                     PP_ERR_VALIDATION_FAILED);
     ck_assert_ptr_nonnull(strstr(msg, "rules"));
 }
 END_TEST
@@ -120,8 +136,8 @@ START_TEST(test_creation_rejected)
     pp_account_creation_t a;
     const char *msg = NULL;
     int err = create(bad[_i].body, &a, &msg);
-    ck_assert_msg(err == bad[_i].err, "%s: got %d, want %d (%s)", bad[_i].body, err,
-                  bad[_i].err, msg);
+    ck_assert_msg(err == bad[_i].err, "%s: got %d, want %d (%s)", bad[_i].body, err, bad[_i].err,
+                  msg);
     ck_assert_msg(msg && strstr(msg, bad[_i].says), "message for %s is '%s'", bad[_i].body, msg);
 }
 END_TEST
@@ -180,7 +196,8 @@ Suite *unit_accounts_suite(void)
     TCase *tc = tcase_create("accounts");
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, test_creation_ok);
-    tcase_add_loop_test(tc, test_invalid_balance, 0, sizeof(bad_balances) / sizeof(bad_balances[0]));
+    tcase_add_loop_test(tc, test_invalid_balance, 0,
+                        sizeof(bad_balances) / sizeof(bad_balances[0]));
     tcase_add_test(tc, test_creation_ignores_unknown_fields);
     tcase_add_loop_test(tc, test_creation_rejected, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_patch);

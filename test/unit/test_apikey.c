@@ -15,7 +15,7 @@ START_TEST(test_generate)
     ck_assert_uint_eq(strlen(a), strlen(PP_APIKEY_PREFIX) + 43);
     for (c = a + strlen(PP_APIKEY_PREFIX); *c; c++) {
         ck_assert_msg((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')
-                      || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_',
+                          || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_',
                       "'%c' is not URL-safe", *c);
     }
 }
@@ -34,17 +34,17 @@ START_TEST(test_parse_hash_spec)
     unsigned char d[PP_SHA256_LEN];
     const char *err;
 
-    ck_assert_ptr_null(pp_apikey_parse_hash_spec(unit_pool,
-        "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", d));
+    ck_assert_ptr_null(pp_apikey_parse_hash_spec(
+        unit_pool, "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", d));
     ck_assert_uint_eq(d[0], 0xba);
     ck_assert_uint_eq(d[31], 0xad);
     err = pp_apikey_parse_hash_spec(unit_pool, "sha256:xyz", d);
     ck_assert_ptr_nonnull(strstr(err, "malformed key hash"));
-    err = pp_apikey_parse_hash_spec(unit_pool,
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", d);
+    err = pp_apikey_parse_hash_spec(
+        unit_pool, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", d);
     ck_assert_ptr_nonnull(strstr(err, "expected sha256:"));
-    err = pp_apikey_parse_hash_spec(unit_pool,
-        "sha256:ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", d);
+    err = pp_apikey_parse_hash_spec(
+        unit_pool, "sha256:ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", d);
     ck_assert_ptr_nonnull(strstr(err, "'g' is not a hex digit"));
     err = pp_apikey_parse_hash_spec(unit_pool, "md5:900150983cd24fb0d6963f7d28e17f72", d);
     ck_assert_ptr_nonnull(err);

@@ -9,9 +9,10 @@ START_TEST(test_hex_value)
 {
     int c;
     for (c = 0; c < 256; c++) {
-        int want = (c >= '0' && c <= '9') ? c - '0'
+        int want = (c >= '0' && c <= '9')   ? c - '0'
                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                   : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+                   : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                            : -1;
         ck_assert_int_eq(pp_hex_value(c), want);
     }
 }
@@ -27,7 +28,7 @@ START_TEST(test_hex_encode)
     pp_hex_byte(0x7f, two);
     ck_assert(two[0] == '7' && two[1] == 'f');
     pp_hex_byte(0xC3, two);
-    ck_assert(two[0] == 'c' && two[1] == '3');   /* lowercase */
+    ck_assert(two[0] == 'c' && two[1] == '3'); /* lowercase */
 }
 END_TEST
 
@@ -37,9 +38,9 @@ START_TEST(test_hex_decode)
     apr_size_t bad = 99;
 
     ck_assert(pp_hex_decode("", 0, out, &bad));
-    ck_assert(pp_hex_decode("00aBfF7e", 8, out, &bad));   /* both cases */
+    ck_assert(pp_hex_decode("00aBfF7e", 8, out, &bad)); /* both cases */
     ck_assert(out[0] == 0x00 && out[1] == 0xab && out[2] == 0xff && out[3] == 0x7e);
-    ck_assert(!pp_hex_decode("abc", 3, out, &bad));         /* odd length */
+    ck_assert(!pp_hex_decode("abc", 3, out, &bad)); /* odd length */
     ck_assert_uint_eq(bad, 3);
     ck_assert(!pp_hex_decode("0g", 2, out, &bad));
     ck_assert_uint_eq(bad, 1);
@@ -49,9 +50,9 @@ START_TEST(test_hex_decode)
     ck_assert_uint_eq(bad, 2);
     ck_assert(!pp_hex_decode("0x00", 4, out, &bad));
     ck_assert_uint_eq(bad, 1);
-    ck_assert(!pp_hex_decode("a\0", 2, out, &bad));         /* NUL is no digit */
+    ck_assert(!pp_hex_decode("a\0", 2, out, &bad)); /* NUL is no digit */
     ck_assert_uint_eq(bad, 1);
-    ck_assert(!pp_hex_decode("zz1", 3, out, &bad));         /* first bad digit wins */
+    ck_assert(!pp_hex_decode("zz1", 3, out, &bad)); /* first bad digit wins */
     ck_assert_uint_eq(bad, 0);
 }
 END_TEST
@@ -63,9 +64,9 @@ START_TEST(test_pct_escape)
     ck_assert_int_eq(pp_pct_escape("%41", 3, 0), 0x41);
     ck_assert_int_eq(pp_pct_escape("x%aF", 4, 1), 0xaf);
     ck_assert_int_eq(pp_pct_escape("%00", 3, 0), 0);
-    ck_assert_int_eq(pp_pct_escape("%", 1, 0), -1);          /* at the end */
-    ck_assert_int_eq(pp_pct_escape("%4", 2, 0), -1);         /* cut off */
-    ck_assert_int_eq(pp_pct_escape("%41", 2, 0), -1);        /* cut off by n, not NUL */
+    ck_assert_int_eq(pp_pct_escape("%", 1, 0), -1);   /* at the end */
+    ck_assert_int_eq(pp_pct_escape("%4", 2, 0), -1);  /* cut off */
+    ck_assert_int_eq(pp_pct_escape("%41", 2, 0), -1); /* cut off by n, not NUL */
     ck_assert_int_eq(pp_pct_escape("%4g", 3, 0), -1);
     ck_assert_int_eq(pp_pct_escape("%g4", 3, 0), -1);
     ck_assert_int_eq(pp_pct_escape("%+1", 3, 0), -1);
@@ -79,7 +80,7 @@ START_TEST(test_pct_decode)
     ck_assert_str_eq(pp_pct_decode(unit_pool, "", 0, both), "");
     ck_assert_str_eq(pp_pct_decode(unit_pool, "a%20b%2Bc%2bd", 13, both), "a b+c+d");
     ck_assert_str_eq(pp_pct_decode(unit_pool, "%C3%A9", 6, both), "\xc3\xa9");
-    ck_assert_str_eq(pp_pct_decode(unit_pool, "%25", 3, both), "%");   /* decoded once */
+    ck_assert_str_eq(pp_pct_decode(unit_pool, "%25", 3, both), "%"); /* decoded once */
     ck_assert_str_eq(pp_pct_decode(unit_pool, "%2541", 5, both), "%41");
     /* only n bytes are read */
     ck_assert_str_eq(pp_pct_decode(unit_pool, "ab&c", 2, both), "ab");
@@ -149,8 +150,8 @@ START_TEST(test_b64url_vectors)
     ck_assert_str_eq(pp_b64url_encode(unit_pool, (const unsigned char *)b64_vectors[_i].bytes,
                                       b64_vectors[_i].n),
                      b64_vectors[_i].text);
-    ck_assert(pp_b64url_decode(unit_pool, b64_vectors[_i].text, strlen(b64_vectors[_i].text),
-                               &out, &out_len));
+    ck_assert(pp_b64url_decode(unit_pool, b64_vectors[_i].text, strlen(b64_vectors[_i].text), &out,
+                               &out_len));
     ck_assert_uint_eq(out_len, b64_vectors[_i].n);
     ck_assert(memcmp(out, b64_vectors[_i].bytes, out_len) == 0);
 }
@@ -171,17 +172,11 @@ END_TEST
 
 /* Encodings the decoder refuses, so each byte string has exactly one. */
 static const char *const b64_refused[] = {
-    "Zg==",     /* padding */
-    "Zm8=",
-    "Zm9v====",
-    "=",
-    "Z",        /* 1 mod 4: no whole byte */
-    "Zm9vY",
-    "Zh",       /* spare bits set */
-    "Zm9",
-    "+/8",      /* base64, not base64url */
-    "Zm 9v",
-    "Zm9v\n",
+    "Zg==",                        /* padding */
+    "Zm8=",  "Zm9v====", "=", "Z", /* 1 mod 4: no whole byte */
+    "Zm9vY", "Zh",                 /* spare bits set */
+    "Zm9",   "+/8",                /* base64, not base64url */
+    "Zm 9v", "Zm9v\n",
 };
 
 START_TEST(test_b64url_refused)
@@ -219,8 +214,8 @@ START_TEST(test_hmac_sha256)
     ck_assert(pp_hmac_sha256(key1, sizeof(key1), "Hi There", 8, mac));
     ck_assert_str_eq(pp_hex_encode(unit_pool, mac, sizeof(mac)),
                      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-    ck_assert(pp_hmac_sha256((const unsigned char *)"Jefe", 4, "what do ya want for nothing?",
-                             28, mac));
+    ck_assert(pp_hmac_sha256((const unsigned char *)"Jefe", 4, "what do ya want for nothing?", 28,
+                             mac));
     ck_assert_str_eq(pp_hex_encode(unit_pool, mac, sizeof(mac)),
                      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     ck_assert(pp_hmac_sha256((const unsigned char *)"", 0, "", 0, mac));

@@ -117,7 +117,7 @@ static const struct {
     { ACCOUNT_A, "", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "12", "13" },
     { ACCOUNT_A, "SELL", ".", "5", "5" },
     { ACCOUNT_A, "", "v1", "5", "5" },
-    { "x", "", "", "5", "5" },                          /* the cursor does not insist on UUIDs */
+    { "x", "", "", "5", "5" }, /* the cursor does not insist on UUIDs */
     { "0123456789012345678901234567890123456789012345678901234567890123", "SELL",
       NULL /* long_market() */, "9223372036854775807", "9223372036854775807" },
     { ACCOUNT_A, "BUY", NULL /* binary_market() */, "1", "1" },
@@ -143,7 +143,10 @@ START_TEST(test_round_trip)
         }
         else {
             ck_assert_msg(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                 "0123456789-_", *c) != NULL, "'%c' in %s", *c, text);
+                                 "0123456789-_",
+                                 *c)
+                              != NULL,
+                          "'%c' in %s", *c, text);
         }
     }
     ck_assert_int_eq(dots, 1);
@@ -172,8 +175,8 @@ START_TEST(test_many_round_trips)
         const char *text = encode(ACCOUNT_A, sides[i % 3], market, fa, oid);
         pp_cursor_t out;
         ck_assert_ptr_nonnull(text);
-        ck_assert_ptr_null(pp_cursor_decode(unit_pool, key, KEY_LEN, text, ACCOUNT_A,
-                                            sides[i % 3], market, &out));
+        ck_assert_ptr_null(pp_cursor_decode(unit_pool, key, KEY_LEN, text, ACCOUNT_A, sides[i % 3],
+                                            market, &out));
         ck_assert_str_eq(out.filled_at_us, fa);
         ck_assert_str_eq(out.order_id, oid);
     }
@@ -250,22 +253,16 @@ END_TEST
 
 /* Issued for one account and filter set, replayed against another. */
 static const struct {
-    const char *side, *market;          /* what it was issued for */
+    const char *side, *market; /* what it was issued for */
     const char *want_side, *want_market;
     const char *says;
 } wrong_filters[] = {
-    { "BUY", "", "", "", "side" },
-    { "BUY", "", "SELL", "", "side" },
-    { "BUY", "", "buy", "", "side" },
-    { "", "", "BUY", "", "side" },
-    { "SELL", "", "BUY", "", "side" },
-    { "", "m1", "", "", "market_id" },
-    { "", "m1", "", "m2", "market_id" },
-    { "", "m1", "", "m1 ", "market_id" },
-    { "", "m1", "", "m", "market_id" },
-    { "", "m1", "", "M1", "market_id" },
-    { "", "", "", "m1", "market_id" },
-    { "BUY", "m1", "BUY", "m1\xc2\xa0", "market_id" },
+    { "BUY", "", "", "", "side" },       { "BUY", "", "SELL", "", "side" },
+    { "BUY", "", "buy", "", "side" },    { "", "", "BUY", "", "side" },
+    { "SELL", "", "BUY", "", "side" },   { "", "m1", "", "", "market_id" },
+    { "", "m1", "", "m2", "market_id" }, { "", "m1", "", "m1 ", "market_id" },
+    { "", "m1", "", "m", "market_id" },  { "", "m1", "", "M1", "market_id" },
+    { "", "", "", "m1", "market_id" },   { "BUY", "m1", "BUY", "m1\xc2\xa0", "market_id" },
 };
 
 START_TEST(test_wrong_filters)
@@ -343,7 +340,8 @@ static const struct {
 START_TEST(test_encode_rejects)
 {
     ck_assert_msg(encode(bad_fields[_i].account, bad_fields[_i].side, bad_fields[_i].market,
-                         bad_fields[_i].filled_at_us, bad_fields[_i].order_id) == NULL,
+                         bad_fields[_i].filled_at_us, bad_fields[_i].order_id)
+                      == NULL,
                   "case %d encoded", _i);
 }
 END_TEST
@@ -437,7 +435,7 @@ START_TEST(test_malformed_text)
 {
     const char *good = sample();
     const char *dot = strchr(good, '.');
-    const char *spare = encode(ACCOUNT_A, "", "m", "1", "1");   /* 46-byte payload */
+    const char *spare = encode(ACCOUNT_A, "", "m", "1", "1"); /* 46-byte payload */
     apr_size_t spare_len = (apr_size_t)(strchr(spare, '.') - spare);
     char *flipped, *big;
     const char *err;
@@ -464,10 +462,10 @@ START_TEST(test_malformed_text)
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_nonnull(strstr(err, "base64url"));
     /* standard base64 characters instead of URL-safe ones */
-    ck_assert_ptr_nonnull(decode("djE+.Ad2k2NH83-q2hZIZh_Rw0TFTOswrkWJ1pl2wMAiQ8fI", ACCOUNT_A,
-                                 "", ""));
-    ck_assert_ptr_nonnull(decode("djE/.Ad2k2NH83-q2hZIZh_Rw0TFTOswrkWJ1pl2wMAiQ8fI", ACCOUNT_A,
-                                 "", ""));
+    ck_assert_ptr_nonnull(decode("djE+.Ad2k2NH83-q2hZIZh_Rw0TFTOswrkWJ1pl2wMAiQ8fI", ACCOUNT_A, "",
+                                 ""));
+    ck_assert_ptr_nonnull(decode("djE/.Ad2k2NH83-q2hZIZh_Rw0TFTOswrkWJ1pl2wMAiQ8fI", ACCOUNT_A, "",
+                                 ""));
     /* over-long input is refused before any work */
     big = apr_palloc(unit_pool, PP_CURSOR_MAX_TEXT + 100);
     memset(big, 'A', PP_CURSOR_MAX_TEXT + 99);

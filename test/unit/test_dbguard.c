@@ -17,7 +17,8 @@ START_TEST(test_sqlstate_from_verbose_messages)
                                   st));
     ck_assert_str_eq(st, "57014");
     ck_assert(pp_dberror_sqlstate("ERROR:  55P03: canceling statement due to lock timeout\n"
-                                  "CONTEXT:  PL/pgSQL function pp_get_account(text,uuid)\n", st));
+                                  "CONTEXT:  PL/pgSQL function pp_get_account(text,uuid)\n",
+                                  st));
     ck_assert_str_eq(st, "55P03");
     /* a localised severity still carries the code */
     ck_assert(pp_dberror_sqlstate("FEHLER:  40P01: Verklemmung (Deadlock) entdeckt", st));

@@ -1,11 +1,12 @@
 #include "unit_suites.h"
 #include "pp_decimal.h"
 
-static const char *const plain[] = { "0", "100", "100.5", "100.50", "0.01", "000123.4",
-                                     "999999999999.99" };
-static const char *const not_plain[] = { "", ".", "..", ".5", "5.", "1e4", "+5", "-100",
-                                         " 100", "100 ", "NaN", "Infinity", "0x10", "1,000",
-                                         "1.234", "1.2.3", "9999999999999", "１" };
+static const char *const plain[] = { "0",    "100",      "100.5",          "100.50",
+                                     "0.01", "000123.4", "999999999999.99" };
+static const char *const not_plain[] = {
+    "",     ".",   "..",       ".5",   "5.",    "1e4",   "+5",    "-100",          " 100",
+    "100 ", "NaN", "Infinity", "0x10", "1,000", "1.234", "1.2.3", "9999999999999", "１"
+};
 
 START_TEST(test_plain)
 {

@@ -44,8 +44,10 @@ START_TEST(test_normalize)
 {
     const char *got = pp_email_normalize(unit_pool, normalised[_i].raw);
     ck_assert_msg(got != NULL, "case %d: NULL", _i);
-    ck_assert_msg(strcmp(got, normalised[_i].normalised) == 0, "case %d: \"%s\" -> \"%s\", "
-                  "expected \"%s\"", _i, normalised[_i].raw, got, normalised[_i].normalised);
+    ck_assert_msg(strcmp(got, normalised[_i].normalised) == 0,
+                  "case %d: \"%s\" -> \"%s\", "
+                  "expected \"%s\"",
+                  _i, normalised[_i].raw, got, normalised[_i].normalised);
     /* idempotent */
     ck_assert_str_eq(pp_email_normalize(unit_pool, got), got);
 }
@@ -94,69 +96,82 @@ END_TEST
 static const struct {
     const char *email, *why;
 } invalid[] = {
-    {"", "'@'"},
-    {"a", "'@'"},
-    {"a@b", "dot"},
-    {"no-at-sign.example.com", "'@'"},
-    {"a@@b.com", "'@'"},
-    {"a@b@c.com", "'@'"},
-    {"a b@c.com", "white space"},
-    {"a\tb@c.com", "white space"},
-    {"@example.com", "empty local part"},
-    {"user@.com", "dot"},
-    {"user@example.", "dot"},
-    {"user@example..com", "dot"},
-    {"user@", "no domain"},
-    {"a\x01@b.com", "control"},
-    {".a@example.com", "dot"},
-    {"a.@example.com", "dot"},
-    {"a..b@example.com", "dot"},
+    { "", "'@'" },
+    { "a", "'@'" },
+    { "a@b", "dot" },
+    { "no-at-sign.example.com", "'@'" },
+    { "a@@b.com", "'@'" },
+    { "a@b@c.com", "'@'" },
+    { "a b@c.com", "white space" },
+    { "a\tb@c.com", "white space" },
+    { "@example.com", "empty local part" },
+    { "user@.com", "dot" },
+    { "user@example.", "dot" },
+    { "user@example..com", "dot" },
+    { "user@", "no domain" },
+    { "a\x01@b.com", "control" },
+    { ".a@example.com", "dot" },
+    { "a.@example.com", "dot" },
+    { "a..b@example.com", "dot" },
     /* comments are not part of an envelope address */
-    {"a(b)@example.com", "comments"},
-    {"(x)a@example.com", "comments"},
-    {"a@example.com(x)", "comments"},
-    {"a@(x)example.com", "comments"},
+    { "a(b)@example.com", "comments" },
+    { "(x)a@example.com", "comments" },
+    { "a@example.com(x)", "comments" },
+    { "a@(x)example.com", "comments" },
     /* quoted strings: as a whole, closed, escapes of printable ASCII only */
-    {"\"a\"b@example.com", "quoted as a whole"},
-    {"a\"b\"@example.com", "unquoted"},
-    {"\"ab@example.com", "closing quote"},
-    {"\"a\tb\"@example.com", "control"},
-    {"\"a\\\tb\"@example.com", "backslash"},
-    {"\"a\xc2\xa0" "b\"@example.com", "control"},
+    { "\"a\"b@example.com", "quoted as a whole" },
+    { "a\"b\"@example.com", "unquoted" },
+    { "\"ab@example.com", "closing quote" },
+    { "\"a\tb\"@example.com", "control" },
+    { "\"a\\\tb\"@example.com", "backslash" },
+    { "\"a\xc2\xa0"
+      "b\"@example.com",
+      "control" },
     /* characters outside atext need quotes */
-    {"a<b@example.com", "unquoted"},
-    {"a,b@example.com", "unquoted"},
-    {"a\\b@example.com", "unquoted"},
-    {"<a@example.com>", "unquoted"},
+    { "a<b@example.com", "unquoted" },
+    { "a,b@example.com", "unquoted" },
+    { "a\\b@example.com", "unquoted" },
+    { "<a@example.com>", "unquoted" },
     /* Unicode white space, C1 controls and bidi controls inside */
-    {"a\xc2\xa0" "b@example.com", "white space"},
-    {"a\xc2\x85" "b@example.com", "white space"},
-    {"a\xe2\x80\xae" "b@example.com", "white space"},
+    { "a\xc2\xa0"
+      "b@example.com",
+      "white space" },
+    { "a\xc2\x85"
+      "b@example.com",
+      "white space" },
+    { "a\xe2\x80\xae"
+      "b@example.com",
+      "white space" },
     /* domains */
-    {"u@[192.0.2.1]", "literal"},
-    {"u@[ipv6:2001:db8::1]", "literal"},
-    {"u@192.0.2.1", "all digits"},
-    {"u@localhost", "dot"},
-    {"u@-a.example", "hyphen"},
-    {"u@a-.example", "hyphen"},
-    {"u@a_b.example", "only letters"},
-    {"u@exa mple.com", "white space"},
-    {"u@\xe2\x98\x83.net", "IDNA2008"},             /* a snowman: DISALLOWED */
-    {"u@\xef\xbd\x85xample.com", "IDNA2008"},       /* fullwidth e: not mapped, refused */
-    {"u@B\xc3\x9c" "CHER.de", "IDNA2008"},          /* not normalised: upper case U-label */
-    {"u@xn--zz.com", "IDNA2008"},                   /* a fake A-label */
-    {"u@a\xe2\x80\xae" "b.com", "IDNA2008"},
+    { "u@[192.0.2.1]", "literal" },
+    { "u@[ipv6:2001:db8::1]", "literal" },
+    { "u@192.0.2.1", "all digits" },
+    { "u@localhost", "dot" },
+    { "u@-a.example", "hyphen" },
+    { "u@a-.example", "hyphen" },
+    { "u@a_b.example", "only letters" },
+    { "u@exa mple.com", "white space" },
+    { "u@\xe2\x98\x83.net", "IDNA2008" },       /* a snowman: DISALLOWED */
+    { "u@\xef\xbd\x85xample.com", "IDNA2008" }, /* fullwidth e: not mapped, refused */
+    { "u@B\xc3\x9c"
+      "CHER.de",
+      "IDNA2008" },                 /* not normalised: upper case U-label */
+    { "u@xn--zz.com", "IDNA2008" }, /* a fake A-label */
+    { "u@a\xe2\x80\xae"
+      "b.com",
+      "IDNA2008" },
     /* lengths, in octets */
-    {"lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll@example.com",
-     "64 octets"},
-    {"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-     "\xc3\xa9\xc3\xa9\xc3\xa9@example.com", "64 octets"},       /* 33 characters, 66 octets */
-    {"u@dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd.com", "63 octets"},
+    { "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll@example.com",
+      "64 octets" },
+    { "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+      "\xc3\xa9\xc3\xa9\xc3\xa9@example.com",
+      "64 octets" }, /* 33 characters, 66 octets */
+    { "u@dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd.com", "63 octets" },
     /* 57 "d" and a "\xc3\xbc": 59 octets of UTF-8, 65 as an A-label */
-    {"u@ddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\xc3\xbc.de", "63 octets"},
-    {"bad\xc3@example.com", "UTF-8"},
+    { "u@ddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\xc3\xbc.de", "63 octets" },
+    { "bad\xc3@example.com", "UTF-8" },
 };
 
 START_TEST(test_invalid)
@@ -207,17 +222,24 @@ static const struct {
     const char *email, *local, *domain, *ascii_domain, *envelope;
     int utf8_local;
 } splits[] = {
-    {"trader@example.com", "trader", "example.com", "example.com", "trader@example.com", 0},
-    {"jos\xc3\xa9@example.com", "jos\xc3\xa9", "example.com", "example.com",
-     "jos\xc3\xa9@example.com", 1},
-    {"u@b\xc3\xbc" "cher.de", "u", "b\xc3\xbc" "cher.de", "xn--bcher-kva.de",
-     "u@xn--bcher-kva.de", 0},
-    {"\xc3\xbc@b\xc3\xbc" "cher.de", "\xc3\xbc", "b\xc3\xbc" "cher.de", "xn--bcher-kva.de",
-     "\xc3\xbc@xn--bcher-kva.de", 1},
-    {"\"a@b c\"@mail.example", "\"a@b c\"", "mail.example", "mail.example",
-     "\"a@b c\"@mail.example", 0},
-    {"u@xn--bcher-kva.de", "u", "xn--bcher-kva.de", "xn--bcher-kva.de",
-     "u@xn--bcher-kva.de", 0},
+    { "trader@example.com", "trader", "example.com", "example.com", "trader@example.com", 0 },
+    { "jos\xc3\xa9@example.com", "jos\xc3\xa9", "example.com", "example.com",
+      "jos\xc3\xa9@example.com", 1 },
+    { "u@b\xc3\xbc"
+      "cher.de",
+      "u",
+      "b\xc3\xbc"
+      "cher.de",
+      "xn--bcher-kva.de", "u@xn--bcher-kva.de", 0 },
+    { "\xc3\xbc@b\xc3\xbc"
+      "cher.de",
+      "\xc3\xbc",
+      "b\xc3\xbc"
+      "cher.de",
+      "xn--bcher-kva.de", "\xc3\xbc@xn--bcher-kva.de", 1 },
+    { "\"a@b c\"@mail.example", "\"a@b c\"", "mail.example", "mail.example",
+      "\"a@b c\"@mail.example", 0 },
+    { "u@xn--bcher-kva.de", "u", "xn--bcher-kva.de", "xn--bcher-kva.de", "u@xn--bcher-kva.de", 0 },
 };
 
 START_TEST(test_split)

@@ -166,19 +166,26 @@ END_TEST
 START_TEST(test_check_value_mode)
 {
     /* upstream payloads: any top-level value, \u0000 left to the reader */
-    ck_assert_ptr_null(pp_json_check_value(unit_pool, "[1,{\"a\":\"x\"}]", strlen("[1,{\"a\":\"x\"}]"), 16));
+    ck_assert_ptr_null(pp_json_check_value(unit_pool, "[1,{\"a\":\"x\"}]",
+                                           strlen("[1,{\"a\":\"x\"}]"), 16));
     ck_assert_ptr_null(pp_json_check_value(unit_pool, " \"PONG\" ", strlen(" \"PONG\" "), 16));
     ck_assert_ptr_null(pp_json_check_value(unit_pool, "42", strlen("42"), 16));
-    ck_assert_ptr_null(pp_json_check_value(unit_pool, "{\"a\":\"\\u0000\"}", strlen("{\"a\":\"\\u0000\"}"), 16));
+    ck_assert_ptr_null(pp_json_check_value(unit_pool, "{\"a\":\"\\u0000\"}",
+                                           strlen("{\"a\":\"\\u0000\"}"), 16));
     /* everything else is as strict as for bodies */
-    ck_assert_ptr_nonnull(strstr(pp_json_check_value(unit_pool, "[{\"a\":1,\"a\":2}]", strlen("[{\"a\":1,\"a\":2}]"), 16),
+    ck_assert_ptr_nonnull(strstr(pp_json_check_value(unit_pool, "[{\"a\":1,\"a\":2}]",
+                                                     strlen("[{\"a\":1,\"a\":2}]"), 16),
                                  "duplicate key"));
-    ck_assert_ptr_nonnull(strstr(pp_json_check_value(unit_pool, "[NaN]", strlen("[NaN]"), 16), "input is not valid JSON"));
-    ck_assert_ptr_nonnull(strstr(pp_json_check_value(unit_pool, "[1] x", strlen("[1] x"), 16), "trailing"));
+    ck_assert_ptr_nonnull(strstr(pp_json_check_value(unit_pool, "[NaN]", strlen("[NaN]"), 16),
+                                 "input is not valid JSON"));
+    ck_assert_ptr_nonnull(strstr(pp_json_check_value(unit_pool, "[1] x", strlen("[1] x"), 16),
+                                 "trailing"));
     ck_assert_ptr_nonnull(pp_json_check_value(unit_pool, "", strlen(""), 16));
     ck_assert_ptr_nonnull(pp_json_check_value(unit_pool, "[[[1]]]", strlen("[[[1]]]"), 2));
     /* and bodies still refuse \u0000 */
-    ck_assert_ptr_nonnull(strstr(pp_json_check(unit_pool, "{\"a\":\"\\u0000\"}", strlen("{\"a\":\"\\u0000\"}"), 16), "NUL"));
+    ck_assert_ptr_nonnull(strstr(pp_json_check(unit_pool, "{\"a\":\"\\u0000\"}",
+                                               strlen("{\"a\":\"\\u0000\"}"), 16),
+                                 "NUL"));
 }
 END_TEST
 

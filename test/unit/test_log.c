@@ -44,7 +44,7 @@ START_TEST(test_log_truncates)
     pp_log(PP_LOG_INFO, "%s", big);
     ck_assert_uint_eq(strlen(last), PP_LOG_MAX - 1);
     ck_assert_str_eq(last + PP_LOG_MAX - 4, "...");
-    big[PP_LOG_MAX - 1] = '\0';                   /* exactly fits: no "..." */
+    big[PP_LOG_MAX - 1] = '\0'; /* exactly fits: no "..." */
     pp_log(PP_LOG_INFO, "%s", big);
     ck_assert_uint_eq(strlen(last), PP_LOG_MAX - 1);
     ck_assert_int_eq(last[PP_LOG_MAX - 2], 'x');

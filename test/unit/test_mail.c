@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define FROM "Poly Sim <noreply@polysim.example>"
-#define TO "trader@example.com"
+#define TO   "trader@example.com"
 #define LINK "https://trade.example.test/auth/login?token=AbC-_0123456789xyz&next=/m?a=1&b=2"
 
 /* ---- helpers: a small MIME reader ------------------------------------------ */
@@ -172,8 +172,8 @@ static const char *qp_decode(const char *s)
         if ((*s == ' ' || *s == '\t') && s[1] == '\r') {
             ck_abort_msg("white space before a QP line end");
         }
-        ck_assert_msg(*s == '\r' || *s == '\n' || *s == '\t' ||
-                          (*s >= 32 && *s <= 126 && *s != '='),
+        ck_assert_msg(*s == '\r' || *s == '\n' || *s == '\t'
+                          || (*s >= 32 && *s <= 126 && *s != '='),
                       "byte %d must be encoded", (unsigned char)*s);
         *o++ = *s++;
     }
@@ -260,8 +260,10 @@ static const char *ew_decode(const char *v)
             {
                 int i = n - 1, need;
                 while (i > 0 && ((unsigned char)dec[i] & 0xC0) == 0x80) i--;
-                need = (unsigned char)dec[i] >= 0xF0 ? 4 : (unsigned char)dec[i] >= 0xE0 ? 3
-                     : (unsigned char)dec[i] >= 0xC0 ? 2 : 1;
+                need = (unsigned char)dec[i] >= 0xF0   ? 4
+                       : (unsigned char)dec[i] >= 0xE0 ? 3
+                       : (unsigned char)dec[i] >= 0xC0 ? 2
+                                                       : 1;
                 ck_assert_msg(n == 0 || n - i == need, "encoded word ends inside a character");
             }
             memcpy(o, dec, (size_t)n);
@@ -297,8 +299,9 @@ START_TEST(test_login_link_structure)
     ck_assert_str_eq(header(&mp.head, "MIME-Version"), "1.0");
     ck_assert_str_eq(header(&mp.head, "Auto-Submitted"), "auto-generated");
     id = header(&mp.head, "Message-ID");
-    ck_assert_msg(id[0] == '<' && strlen(id) > 20 && !strchr(id + 1, '<') &&
-                  strcmp(id + strlen(id) - 17, "@polysim.example>") == 0, "Message-ID %s", id);
+    ck_assert_msg(id[0] == '<' && strlen(id) > 20 && !strchr(id + 1, '<')
+                      && strcmp(id + strlen(id) - 17, "@polysim.example>") == 0,
+                  "Message-ID %s", id);
 
     ck_assert_int_eq(mp.nparts, 2);
     text = part_text(&mp, 0, "text/plain");
@@ -391,7 +394,7 @@ START_TEST(test_text_only_and_line_handling)
      * and a leading "From " survive the round trip without raw exposure */
     const char *text = "one\ntwo \r\n.dot\nFrom here\nx=1\ttab\t\nbare\rcr\n";
     const char *want = "one\r\ntwo \r\n.dot\r\nFrom here\r\nx=1\ttab\t\r\nbare\rcr\r\n";
-    pp_mail_msg_t m = {TO, "Plain", text, NULL};
+    pp_mail_msg_t m = { TO, "Plain", text, NULL };
     mime_t mm;
     const char *msg = format_ok(&m), *line;
 
@@ -410,8 +413,8 @@ END_TEST
 START_TEST(test_boundary_never_in_content)
 {
     /* content that imitates the boundary's shape */
-    pp_mail_msg_t m = {TO, "Boundary", "--=_pp_0123456789abcdef\n--=_pp_\n=_pp_--\n",
-                       "<p>--=_pp_ffff</p>\n"};
+    pp_mail_msg_t m = { TO, "Boundary", "--=_pp_0123456789abcdef\n--=_pp_\n=_pp_--\n",
+                        "<p>--=_pp_ffff</p>\n" };
     multipart_t mp = parse_multipart(format_ok(&m));
     ck_assert_int_eq(mp.nparts, 2);
     ck_assert_str_eq(part_text(&mp, 0, "text/plain"),
@@ -427,7 +430,7 @@ START_TEST(test_non_ascii_subject_is_encoded)
     const char *subject =
         "Dein Anmeldelink \xe2\x80\x93 g\xc3\xbcltig f\xc3\xbcr 15 Minuten \xe2\x9c\x93, "
         "ein langer Betreff, der gefaltet werden muss \xf0\x9f\x94\x91";
-    pp_mail_msg_t m = {TO, subject, "x", "<p>x</p>"};
+    pp_mail_msg_t m = { TO, subject, "x", "<p>x</p>" };
     const char *msg = format_ok(&m), *raw, *c;
     mime_t head = split(msg);
 
@@ -444,7 +447,7 @@ START_TEST(test_encoded_words_keep_characters_whole)
     /* one ASCII byte, then two-byte characters: a naive 36-byte split would
      * cut a character in half */
     char subject[128];
-    pp_mail_msg_t m = {TO, subject, "x", NULL};
+    pp_mail_msg_t m = { TO, subject, "x", NULL };
     mime_t head;
     int i;
     subject[0] = 'a';
@@ -461,7 +464,7 @@ END_TEST
 
 START_TEST(test_ascii_subject_that_looks_encoded_is_encoded)
 {
-    pp_mail_msg_t m = {TO, "=?UTF-8?B?SGk=?=", "x", NULL};
+    pp_mail_msg_t m = { TO, "=?UTF-8?B?SGk=?=", "x", NULL };
     mime_t head = split(format_ok(&m));
     ck_assert_str_ne(header(&head, "Subject"), "=?UTF-8?B?SGk=?=");
     ck_assert_str_eq(ew_decode(header(&head, "Subject")), "=?UTF-8?B?SGk=?=");
@@ -471,18 +474,18 @@ END_TEST
 static const struct {
     const char *from, *header;
 } senders[] = {
-    {"noreply@polysim.example", "noreply@polysim.example"},
-    {"<noreply@polysim.example>", "noreply@polysim.example"},
-    {"  Poly Sim   <noreply@polysim.example> ", "\"Poly Sim\" <noreply@polysim.example>"},
-    {"\"Poly \\\"Sim\\\"\" <noreply@polysim.example>",
-     "\"Poly \\\"Sim\\\"\" <noreply@polysim.example>"},
-    {"Zo\xc3\xab <noreply@polysim.example>", "=?UTF-8?B?Wm/Dqw==?= <noreply@polysim.example>"},
+    { "noreply@polysim.example", "noreply@polysim.example" },
+    { "<noreply@polysim.example>", "noreply@polysim.example" },
+    { "  Poly Sim   <noreply@polysim.example> ", "\"Poly Sim\" <noreply@polysim.example>" },
+    { "\"Poly \\\"Sim\\\"\" <noreply@polysim.example>",
+      "\"Poly \\\"Sim\\\"\" <noreply@polysim.example>" },
+    { "Zo\xc3\xab <noreply@polysim.example>", "=?UTF-8?B?Wm/Dqw==?= <noreply@polysim.example>" },
 };
 
 START_TEST(test_from_header)
 {
     pp_mail_conf_t c = conf();
-    pp_mail_msg_t m = {TO, "s", "x", NULL};
+    pp_mail_msg_t m = { TO, "s", "x", NULL };
     const char *out;
     mime_t head;
     c.from = senders[_i].from;
@@ -499,14 +502,20 @@ static const struct {
     const char *to, *header;
     int ascii; /* the whole message is ASCII */
 } recipients[] = {
-    {"trader@example.com", "trader@example.com", 1},
+    { "trader@example.com", "trader@example.com", 1 },
     /* IDNA: the A-label, so the message needs no SMTPUTF8 */
-    {"u@b\xc3\xbc" "cher.de", "u@xn--bcher-kva.de", 1},
-    {"\"a b\"@example.com", "\"a b\"@example.com", 1},
-    {"\"a@b\"@example.com", "\"a@b\"@example.com", 1},
+    { "u@b\xc3\xbc"
+      "cher.de",
+      "u@xn--bcher-kva.de", 1 },
+    { "\"a b\"@example.com", "\"a b\"@example.com", 1 },
+    { "\"a@b\"@example.com", "\"a@b\"@example.com", 1 },
     /* a UTF-8 local part can only travel with SMTPUTF8: To is UTF-8 (RFC 6532) */
-    {"jos\xc3\xa9@example.com", "jos\xc3\xa9@example.com", 0},
-    {"jos\xc3\xa9@b\xc3\xbc" "cher.de", "jos\xc3\xa9@b\xc3\xbc" "cher.de", 0},
+    { "jos\xc3\xa9@example.com", "jos\xc3\xa9@example.com", 0 },
+    { "jos\xc3\xa9@b\xc3\xbc"
+      "cher.de",
+      "jos\xc3\xa9@b\xc3\xbc"
+      "cher.de",
+      0 },
 };
 
 START_TEST(test_to_header)
@@ -541,37 +550,37 @@ static const struct {
     const char *value;
     const char *why; /* substring of the error */
 } refusals[] = {
-    {F_SUBJECT, "Hi\r\nBcc: victim@example.com", "injection"},
-    {F_SUBJECT, "Hi\nBcc: victim@example.com", "injection"},
-    {F_SUBJECT, "Hi\rBcc: victim@example.com", "injection"},
-    {F_SUBJECT, "Hi\r\n Bcc: folded", "injection"},
-    {F_TO, "trader@example.com\r\nBcc: victim@example.com", "injection"},
-    {F_TO, "trader@example.com\n", "injection"},
-    {F_FROM, "Poly <noreply@polysim.example>\r\nBcc: victim@example.com", "injection"},
-    {F_FROM, "Poly\n <noreply@polysim.example>", "injection"},
-    {F_DOMAIN, "polysim.example\r\nBcc: victim@example.com", "injection"},
-    {F_SUBJECT, "tab\there", "control"},
-    {F_SUBJECT, "nul-free but \x1b escape", "control"},
-    {F_TO, "not-an-address", "recipient"},
-    {F_TO, "a@example.com, b@example.com", "recipient"},
-    {F_TO, "<a@example.com>", "recipient"},
-    {F_TO, "Name <a@example.com>", "recipient"},
-    {F_TO, "a(comment)@example.com", "comments"},
-    {F_TO, "u@[192.0.2.1]", "literal"},
-    {F_TO, "u@xn--zz.example", "IDNA2008"},
-    {F_TO, "", "recipient"},
-    {F_FROM, "Poly <not-an-address>", "sender"},
-    {F_FROM, "Poly <noreply@polysim.example", "sender"},
-    {F_FROM, "noreply@polysim.example>", "sender"},
-    {F_FROM, "", "sender"},
-    {F_DOMAIN, "", "Message-ID"},
-    {F_DOMAIN, "poly sim.example", "Message-ID"},
-    {F_DOMAIN, "polysim.example>", "Message-ID"},
-    {F_SUBJECT, "bad \xc3\x28 utf-8", "UTF-8"},
-    {F_TEXT, "overlong \xc0\xaf slash", "UTF-8"},
-    {F_TEXT, "overlong \xe0\x80\xaf slash", "UTF-8"},
-    {F_TEXT, "past U+10FFFF \xf4\x90\x80\x80", "UTF-8"},
-    {F_HTML, "surrogate \xed\xa0\x80", "UTF-8"},
+    { F_SUBJECT, "Hi\r\nBcc: victim@example.com", "injection" },
+    { F_SUBJECT, "Hi\nBcc: victim@example.com", "injection" },
+    { F_SUBJECT, "Hi\rBcc: victim@example.com", "injection" },
+    { F_SUBJECT, "Hi\r\n Bcc: folded", "injection" },
+    { F_TO, "trader@example.com\r\nBcc: victim@example.com", "injection" },
+    { F_TO, "trader@example.com\n", "injection" },
+    { F_FROM, "Poly <noreply@polysim.example>\r\nBcc: victim@example.com", "injection" },
+    { F_FROM, "Poly\n <noreply@polysim.example>", "injection" },
+    { F_DOMAIN, "polysim.example\r\nBcc: victim@example.com", "injection" },
+    { F_SUBJECT, "tab\there", "control" },
+    { F_SUBJECT, "nul-free but \x1b escape", "control" },
+    { F_TO, "not-an-address", "recipient" },
+    { F_TO, "a@example.com, b@example.com", "recipient" },
+    { F_TO, "<a@example.com>", "recipient" },
+    { F_TO, "Name <a@example.com>", "recipient" },
+    { F_TO, "a(comment)@example.com", "comments" },
+    { F_TO, "u@[192.0.2.1]", "literal" },
+    { F_TO, "u@xn--zz.example", "IDNA2008" },
+    { F_TO, "", "recipient" },
+    { F_FROM, "Poly <not-an-address>", "sender" },
+    { F_FROM, "Poly <noreply@polysim.example", "sender" },
+    { F_FROM, "noreply@polysim.example>", "sender" },
+    { F_FROM, "", "sender" },
+    { F_DOMAIN, "", "Message-ID" },
+    { F_DOMAIN, "poly sim.example", "Message-ID" },
+    { F_DOMAIN, "polysim.example>", "Message-ID" },
+    { F_SUBJECT, "bad \xc3\x28 utf-8", "UTF-8" },
+    { F_TEXT, "overlong \xc0\xaf slash", "UTF-8" },
+    { F_TEXT, "overlong \xe0\x80\xaf slash", "UTF-8" },
+    { F_TEXT, "past U+10FFFF \xf4\x90\x80\x80", "UTF-8" },
+    { F_HTML, "surrogate \xed\xa0\x80", "UTF-8" },
 };
 
 START_TEST(test_refused)
@@ -582,12 +591,24 @@ START_TEST(test_refused)
 
     pp_mail_login_link(unit_pool, TO, LINK, 15, &m);
     switch (refusals[_i].field) {
-    case F_FROM: c.from = refusals[_i].value; break;
-    case F_TO: m.to = refusals[_i].value; break;
-    case F_SUBJECT: m.subject = refusals[_i].value; break;
-    case F_DOMAIN: domain = refusals[_i].value; break;
-    case F_TEXT: m.text = refusals[_i].value; break;
-    case F_HTML: m.html = refusals[_i].value; break;
+    case F_FROM:
+        c.from = refusals[_i].value;
+        break;
+    case F_TO:
+        m.to = refusals[_i].value;
+        break;
+    case F_SUBJECT:
+        m.subject = refusals[_i].value;
+        break;
+    case F_DOMAIN:
+        domain = refusals[_i].value;
+        break;
+    case F_TEXT:
+        m.text = refusals[_i].value;
+        break;
+    case F_HTML:
+        m.html = refusals[_i].value;
+        break;
     }
     err = pp_mail_format(unit_pool, &c, &m, domain, fixed_now(), &out);
     ck_assert_msg(err != NULL, "case %d accepted", _i);
@@ -639,7 +660,7 @@ static void sink_root_create(void)
 
 static void sink_root_remove(void)
 {
-    struct timespec ts = {0, 200 * 1000 * 1000};
+    struct timespec ts = { 0, 200 * 1000 * 1000 };
     nanosleep(&ts, NULL); /* the last sink may still be exiting */
     remove_tree(sink_root);
 }
@@ -675,7 +696,7 @@ static int run_quiet(char *const argv[])
  * installs python3-aiosmtpd. */
 static int sink_available(void)
 {
-    char *const argv[] = {PYTHON, "-c", "import aiosmtpd", NULL};
+    char *const argv[] = { PYTHON, "-c", "import aiosmtpd", NULL };
     if (access(PYTHON, X_OK) == 0 && run_quiet(argv) == 0) {
         return 1;
     }
@@ -723,7 +744,7 @@ static int sink_start(const char *opt1, const char *opt2, const char *opt3)
         _exit(127);
     }
     for (waited = 0; access(ready, R_OK) != 0; waited += 20) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
         int status;
         ck_assert_msg(waitpid(sink.pid, &status, WNOHANG) == 0, "the SMTP sink exited early");
         ck_assert_msg(waited < 10000, "the SMTP sink was not ready within 10 s");
@@ -809,8 +830,10 @@ START_TEST(test_send_delivers_exactly)
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
     /* envelope sender is the bare From address; the bytes arrive unchanged */
-    ck_assert_str_eq(got[0], apr_pstrcat(unit_pool, "Return-Path: <noreply@polysim.example>\r\n"
-                                         "Delivered-To: " TO "\r\n", msg, NULL));
+    ck_assert_str_eq(got[0], apr_pstrcat(unit_pool,
+                                         "Return-Path: <noreply@polysim.example>\r\n"
+                                         "Delivered-To: " TO "\r\n",
+                                         msg, NULL));
 }
 END_TEST
 
@@ -859,7 +882,10 @@ END_TEST
 static const struct {
     const char *code, *stage;
 } failures[] = {
-    {"550", "rcpt"}, {"451", "rcpt"}, {"554", "data"}, {"451", "data"},
+    { "550", "rcpt" },
+    { "451", "rcpt" },
+    { "554", "data" },
+    { "451", "data" },
 };
 
 START_TEST(test_send_reports_smtp_failures)
@@ -969,8 +995,8 @@ static void stalling_relay(int s, int stage)
     if (c < 0) _exit(1);
     if (stage == 1) {
         const char *greet = "220 stall.test ESMTP\r\n", *ehlo = "250 stall.test\r\n";
-        if (write(c, greet, strlen(greet)) < 0 || read(c, buf, sizeof(buf)) <= 0 ||
-            write(c, ehlo, strlen(ehlo)) < 0) {
+        if (write(c, greet, strlen(greet)) < 0 || read(c, buf, sizeof(buf)) <= 0
+            || write(c, ehlo, strlen(ehlo)) < 0) {
             _exit(1);
         }
     }
@@ -1016,11 +1042,15 @@ static const struct {
     const char *to, *envelope;
     int smtputf8; /* MAIL FROM must carry SMTPUTF8 */
 } deliveries[] = {
-    {"jos\xc3\xa9@example.com", "jos\xc3\xa9@example.com", 1},
-    {"u@b\xc3\xbc" "cher.de", "u@xn--bcher-kva.de", 0},
-    {"jos\xc3\xa9@b\xc3\xbc" "cher.de", "jos\xc3\xa9@xn--bcher-kva.de", 1},
-    {"\"a b\"@example.com", "\"a b\"@example.com", 0},
-    {"\"a@b\"@example.com", "\"a@b\"@example.com", 0},
+    { "jos\xc3\xa9@example.com", "jos\xc3\xa9@example.com", 1 },
+    { "u@b\xc3\xbc"
+      "cher.de",
+      "u@xn--bcher-kva.de", 0 },
+    { "jos\xc3\xa9@b\xc3\xbc"
+      "cher.de",
+      "jos\xc3\xa9@xn--bcher-kva.de", 1 },
+    { "\"a b\"@example.com", "\"a b\"@example.com", 0 },
+    { "\"a@b\"@example.com", "\"a@b\"@example.com", 0 },
 };
 
 static const char *message_to(const char *to)
@@ -1041,8 +1071,10 @@ START_TEST(test_send_international)
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
     /* the envelope as the sink read it, byte for byte, and the message unchanged */
-    ck_assert_str_eq(got[0], apr_pstrcat(unit_pool, "Return-Path: <noreply@polysim.example>\r\n"
-                                         "Delivered-To: ", deliveries[_i].envelope, "\r\n",
+    ck_assert_str_eq(got[0], apr_pstrcat(unit_pool,
+                                         "Return-Path: <noreply@polysim.example>\r\n"
+                                         "Delivered-To: ",
+                                         deliveries[_i].envelope, "\r\n",
                                          deliveries[_i].smtputf8
                                              ? "Received: by smtp-sink.localhost with UTF8SMTP\r\n"
                                              : "",
@@ -1065,8 +1097,12 @@ START_TEST(test_send_without_smtputf8)
     ck_assert_msg(strstr(err, "SMTPUTF8") != NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 0);
     /* an IDNA domain needs no SMTPUTF8: the A-label goes through */
-    err = pp_mail_send(unit_pool, &c, "u@b\xc3\xbc" "cher.de",
-                       message_to("u@b\xc3\xbc" "cher.de"), &fail);
+    err = pp_mail_send(unit_pool, &c,
+                       "u@b\xc3\xbc"
+                       "cher.de",
+                       message_to("u@b\xc3\xbc"
+                                  "cher.de"),
+                       &fail);
     ck_assert_msg(err == NULL, "%s", err);
     ck_assert_int_eq(sink_messages(got, 4), 1);
     ck_assert_ptr_nonnull(strstr(got[0], "Delivered-To: u@xn--bcher-kva.de\r\n"));
@@ -1115,9 +1151,9 @@ static void scripted_relay(int s, const char *const *caps, int ncaps, const char
             else if (!strstr(caps[i < ncaps ? i : ncaps - 1], "SMTPUTF8") && !is_ascii_text(line)) {
                 reply = "553 5.6.7 a non-ASCII address needs SMTPUTF8\r\n";
             }
-            else if (strcmp(line, ".\r\n") != 0 && strncasecmp(line, "MAIL", 4) != 0 &&
-                     strncasecmp(line, "RCPT", 4) != 0) {
-                continue;   /* message content */
+            else if (strcmp(line, ".\r\n") != 0 && strncasecmp(line, "MAIL", 4) != 0
+                     && strncasecmp(line, "RCPT", 4) != 0) {
+                continue; /* message content */
             }
             if (write(c, reply, strlen(reply)) < 0) break;
         }
@@ -1165,7 +1201,7 @@ static char *read_log(const char *log)
 
 START_TEST(test_send_never_offers_utf8_to_a_relay_without_smtputf8)
 {
-    static const char *const caps[] = {"8BITMIME"};
+    static const char *const caps[] = { "8BITMIME" };
     char log[] = "/tmp/pp-relay-log-XXXXXX";
     pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
     const char *err, *seen;
@@ -1188,7 +1224,8 @@ START_TEST(test_send_utf8_via_relay_with_smtputf8)
 {
     /* the probe and the delivery each see SMTPUTF8; the second connection of
      * a relay that loses it is a permanent failure too */
-    static const char *const offered[] = {"SMTPUTF8"}, *const lost[] = {"SMTPUTF8", "SIZE 1000"};
+    static const char *const offered[] = { "SMTPUTF8" }, *const lost[] = { "SMTPUTF8",
+                                                                           "SIZE 1000" };
     char log[] = "/tmp/pp-relay-log-XXXXXX";
     pp_mail_fail_t fail = PP_MAIL_FAIL_ADDRESS;
     const char *err, *seen;
@@ -1199,8 +1236,9 @@ START_TEST(test_send_utf8_via_relay_with_smtputf8)
     err = run_against_relay(offered, 1, log, &fail);
     seen = read_log(log);
     ck_assert_msg(err == NULL, "%s", err);
-    ck_assert_msg(strstr(seen, "MAIL FROM:<noreply@polysim.example> SMTPUTF8\r\n") &&
-                  strstr(seen, "RCPT TO:<jos\xc3\xa9@example.com>\r\n"), "relay saw:\n%s", seen);
+    ck_assert_msg(strstr(seen, "MAIL FROM:<noreply@polysim.example> SMTPUTF8\r\n")
+                      && strstr(seen, "RCPT TO:<jos\xc3\xa9@example.com>\r\n"),
+                  "relay saw:\n%s", seen);
 
     err = run_against_relay(lost, 2, log, &fail);
     unlink(log);
@@ -1211,8 +1249,8 @@ END_TEST
 
 START_TEST(test_send_refuses_undeliverable_recipients)
 {
-    static const char *const bad[] = {"a(b)@example.com", "u@[192.0.2.1]", "u@localhost",
-                                      "a b@example.com"};
+    static const char *const bad[] = { "a(b)@example.com", "u@[192.0.2.1]", "u@localhost",
+                                       "a b@example.com" };
     pp_mail_conf_t c = conf();
     pp_mail_fail_t fail = PP_MAIL_FAIL_TEMPORARY;
     const char *err;
@@ -1227,14 +1265,14 @@ END_TEST
 static const struct {
     const char *url, *to, *from;
 } bad_sends[] = {
-    {"http://127.0.0.1:9/", TO, FROM},
-    {"smtp://user:pw@127.0.0.1:9", TO, FROM},
-    {"smtp://", TO, FROM},
-    {"file:///etc/passwd", TO, FROM},
-    {"smtp://127.0.0.1:9", "a@example.com\r\nRCPT TO:<b@example.com>", FROM},
-    {"smtp://127.0.0.1:9", "<a@example.com>", FROM},
-    {"smtp://127.0.0.1:9", TO, "noreply@polysim.example\r\nRSET"},
-    {"smtp://127.0.0.1:9", TO, "Poly <nope>"},
+    { "http://127.0.0.1:9/", TO, FROM },
+    { "smtp://user:pw@127.0.0.1:9", TO, FROM },
+    { "smtp://", TO, FROM },
+    { "file:///etc/passwd", TO, FROM },
+    { "smtp://127.0.0.1:9", "a@example.com\r\nRCPT TO:<b@example.com>", FROM },
+    { "smtp://127.0.0.1:9", "<a@example.com>", FROM },
+    { "smtp://127.0.0.1:9", TO, "noreply@polysim.example\r\nRSET" },
+    { "smtp://127.0.0.1:9", TO, "Poly <nope>" },
 };
 
 START_TEST(test_send_refuses_bad_arguments)
@@ -1286,8 +1324,7 @@ Suite *unit_mail_suite(void)
     tcase_add_loop_test(ts, test_send_stalled_relay_times_out, 0, 2);
     tcase_add_loop_test(ts, test_send_refuses_bad_arguments, 0,
                         sizeof(bad_sends) / sizeof(bad_sends[0]));
-    tcase_add_loop_test(ts, test_send_international, 0,
-                        sizeof(deliveries) / sizeof(deliveries[0]));
+    tcase_add_loop_test(ts, test_send_international, 0, sizeof(deliveries) / sizeof(deliveries[0]));
     tcase_add_test(ts, test_send_without_smtputf8);
     tcase_add_test(ts, test_send_never_offers_utf8_to_a_relay_without_smtputf8);
     tcase_add_test(ts, test_send_utf8_via_relay_with_smtputf8);

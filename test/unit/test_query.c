@@ -5,7 +5,7 @@
 #include <string.h>
 
 /* 255 and 256 bytes of market_id */
-#define M15 "mmmmmmmmmmmmmmm"
+#define M15  "mmmmmmmmmmmmmmm"
 #define M255 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15 M15
 #define M256 M255 "m"
 
@@ -83,7 +83,7 @@ static const struct {
     { "limit=501", "limit" },
     { "limit=1000", "limit" },
     { "limit=-1", "limit" },
-    { "limit=+5", "limit" },           /* '+' is a space */
+    { "limit=+5", "limit" }, /* '+' is a space */
     { "limit=%2B5", "limit" },
     { "limit=5.0", "limit" },
     { "limit=1e2", "limit" },
@@ -92,7 +92,7 @@ static const struct {
     { "limit=abc", "limit" },
     { "limit=0x10", "limit" },
     { "limit=99999999999999999999999999999999999999", "limit" },
-    { "limit=4294967396", "limit" },   /* 100 mod 2^32 */
+    { "limit=4294967396", "limit" }, /* 100 mod 2^32 */
     { "limit=18446744073709551716", "limit" },
     { "limit=%zz", "limit" },
     { "limit=%2", "limit" },

@@ -25,15 +25,14 @@ static const struct {
     { "https://evil.com#@allowed.com", "https", "evil.com", 443, "/", NULL, "@allowed.com" },
     { "https://a.com/x:y@z;p=1/~u_-.v%20w%C3%A9", "https", "a.com", 443,
       "/x:y@z;p=1/~u_-.v%20w%C3%A9", NULL, NULL },
-    { "https://a.com/.well-known/..x/x..", "https", "a.com", 443, "/.well-known/..x/x..",
-      NULL, NULL },
-    { "https://xn--bcher-kva.example/", "https", "xn--bcher-kva.example", 443, "/", NULL,
+    { "https://a.com/.well-known/..x/x..", "https", "a.com", 443, "/.well-known/..x/x..", NULL,
       NULL },
+    { "https://xn--bcher-kva.example/", "https", "xn--bcher-kva.example", 443, "/", NULL, NULL },
     { "https://a-b.c0m:1/", "https", "a-b.c0m", 1, "/", NULL, NULL },
     { "https://a.com:65535/", "https", "a.com", 65535, "/", NULL, NULL },
     { "https://93.184.216.34/", "https", "93.184.216.34", 443, "/", NULL, NULL },
-    { "http://localhost:3000/cb?a=1&b=%20#top", "http", "localhost", 3000, "/cb",
-      "a=1&b=%20", "top" },
+    { "http://localhost:3000/cb?a=1&b=%20#top", "http", "localhost", 3000, "/cb", "a=1&b=%20",
+      "top" },
     { "http://LocalHost/", "http", "localhost", 80, "/", NULL, NULL },
     { "http://127.0.0.1:8080/x", "http", "127.0.0.1", 8080, "/x", NULL, NULL },
     { "http://127.255.0.1/", "http", "127.255.0.1", 80, "/", NULL, NULL },
@@ -84,7 +83,9 @@ static const struct {
     { " https://allowed.com/app", "spaces" },
     { "https://allowed.com/a pp", "spaces" },
     { "https://allowed.com/caf\xc3\xa9", "non-ASCII" },
-    { "https://\xe2\x80\xae" "allowed.com/", "non-ASCII" },
+    { "https://\xe2\x80\xae"
+      "allowed.com/",
+      "non-ASCII" },
     { "http://allowed.com/", "http" },
     { "http://allowed.com:8080/app", "http" },
     { "http://localhost.evil.com/", "http" },
@@ -113,8 +114,7 @@ static const struct {
     { "https://all%6Fwed.com/", "letters, digits" },
     { "https://-allowed.com/", "'-'" },
     { "https://allowed-.com/", "'-'" },
-    { "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com/",
-      "63" },
+    { "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com/", "63" },
     /* numbers browsers would read as 127.0.0.1 */
     { "https://2130706433/", "dotted-quad" },
     { "https://127.1/", "dotted-quad" },
@@ -176,12 +176,8 @@ static const struct {
 
 /* The allowlist the check tests use. */
 static const char *const allow_entries[] = {
-    "https://allowed.com/app",
-    "http://127.0.0.1:8080/",
-    "https://root.example/",
-    "https://dir.example/app/",
-    "https://[::1]:8443/v6",
-    "https://Mixed.Example:443/Case",
+    "https://allowed.com/app",  "http://127.0.0.1:8080/", "https://root.example/",
+    "https://dir.example/app/", "https://[::1]:8443/v6",  "https://Mixed.Example:443/Case",
 };
 
 static const struct {
@@ -193,7 +189,7 @@ static const struct {
     { "https://allowed.com/app/x/y", 1 },
     { "https://allowed.com/app?next=/x#frag", 1 },
     { "https://allowed.com/app#@evil.com", 1 },
-    { "https://allowed.com/app;v=1/x", 0 },   /* ";" is no segment boundary */
+    { "https://allowed.com/app;v=1/x", 0 }, /* ";" is no segment boundary */
     { "HTTPS://ALLOWED.COM/app", 1 },
     { "https://allowed.com:443/app", 1 },
     { "https://allowed.com:8443/app", 0 },
@@ -270,10 +266,13 @@ static apr_array_header_t *make_allow(void)
     return allow;
 }
 
-#define ck_assert_opt_str_eq(got, want)                                           \
-    do {                                                                          \
-        if ((want) == NULL) ck_assert_ptr_null(got);                              \
-        else { ck_assert_ptr_nonnull(got); ck_assert_str_eq(got, want); }         \
+#define ck_assert_opt_str_eq(got, want)              \
+    do {                                             \
+        if ((want) == NULL) ck_assert_ptr_null(got); \
+        else {                                       \
+            ck_assert_ptr_nonnull(got);              \
+            ck_assert_str_eq(got, want);             \
+        }                                            \
     } while (0)
 
 START_TEST(test_parse_accepts)
@@ -343,8 +342,7 @@ START_TEST(test_check_edges)
     ck_assert_ptr_nonnull(strstr(pp_redirect_check(unit_pool, make_allow(),
                                                    "https://u@allowed.com/app"),
                                  "credentials"));
-    ck_assert_ptr_nonnull(strstr(pp_redirect_check(unit_pool, make_allow(),
-                                                   "https://evil.com/app"),
+    ck_assert_ptr_nonnull(strstr(pp_redirect_check(unit_pool, make_allow(), "https://evil.com/app"),
                                  "allowlist"));
 }
 END_TEST
@@ -382,10 +380,13 @@ START_TEST(test_tenant_entries)
     pp_tenants_t *reg = pp_tenants_make(unit_pool);
     pp_tenant_t *t;
     static const char *const bad[] = {
-        "https://example.com/?q=1", "https://example.com/#top", "https://example.com/?",
-        "https://u:p@example.com/", "http://example.com/", "https://example.com/a/../b",
-        "https://example.com/%2e%2e/", "https://example.com./", "https://example.com:0/",
-        "//example.com/", "https://exa mple.com/", "https://[::1/", "https://example.com//x",
+        "https://example.com/?q=1",    "https://example.com/#top",
+        "https://example.com/?",       "https://u:p@example.com/",
+        "http://example.com/",         "https://example.com/a/../b",
+        "https://example.com/%2e%2e/", "https://example.com./",
+        "https://example.com:0/",      "//example.com/",
+        "https://exa mple.com/",       "https://[::1/",
+        "https://example.com//x",
     };
     size_t i;
 
@@ -419,8 +420,7 @@ Suite *unit_redirect_suite(void)
     TCase *tc = tcase_create("redirect");
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_loop_test(tc, test_parse_accepts, 0, (int)(sizeof(parsed) / sizeof(parsed[0])));
-    tcase_add_loop_test(tc, test_parse_rejects, 0,
-                        (int)(sizeof(rejected) / sizeof(rejected[0])));
+    tcase_add_loop_test(tc, test_parse_rejects, 0, (int)(sizeof(rejected) / sizeof(rejected[0])));
     tcase_add_loop_test(tc, test_check_table, 0, (int)(sizeof(checks) / sizeof(checks[0])));
     tcase_add_test(tc, test_check_edges);
     tcase_add_test(tc, test_loopback);

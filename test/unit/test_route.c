@@ -16,15 +16,21 @@ static const struct {
     { "GET", "/v1/partner/users/42", PP_ROUTE_USERS_GET, "42", PP_PERM_ACCOUNTS_READ },
     { "HEAD", "/v1/partner/users/42", PP_ROUTE_USERS_GET, "42", PP_PERM_ACCOUNTS_READ },
     { "GET", "/v1/partner/users/abc", PP_ROUTE_USERS_GET, "abc", PP_PERM_ACCOUNTS_READ },
-    { "POST", "/v1/partner/users/7/login-link", PP_ROUTE_USERS_LOGIN_LINK, "7", PP_PERM_USERS_WRITE },
+    { "POST", "/v1/partner/users/7/login-link", PP_ROUTE_USERS_LOGIN_LINK, "7",
+      PP_PERM_USERS_WRITE },
     { "POST", "/v1/partner/accounts", PP_ROUTE_ACCOUNTS_CREATE, NULL, PP_PERM_ACCOUNTS_WRITE },
     { "GET", "/v1/partner/accounts/u-1", PP_ROUTE_ACCOUNTS_GET, "u-1", PP_PERM_ACCOUNTS_READ },
     { "PATCH", "/v1/partner/accounts/u-1", PP_ROUTE_ACCOUNTS_PATCH, "u-1", PP_PERM_ACCOUNTS_WRITE },
-    { "GET", "/v1/partner/accounts/u-1/trades", PP_ROUTE_ACCOUNTS_TRADES, "u-1", PP_PERM_ACCOUNTS_READ },
-    { "POST", "/v1/partner/accounts/u-1/close", PP_ROUTE_ACCOUNTS_CLOSE, "u-1", PP_PERM_ACCOUNTS_WRITE },
-    { "POST", "/v1/partner/accounts/u-1/reset", PP_ROUTE_ACCOUNTS_RESET, "u-1", PP_PERM_ACCOUNTS_WRITE },
-    { "POST", "/v1/partner/accounts/u-1/orders", PP_ROUTE_ORDERS_PLACE, "u-1", PP_PERM_ORDERS_WRITE },
-    { "GET", "/v1/partner/accounts/u-1/orders", PP_ROUTE_ORDERS_LIST, "u-1", PP_PERM_ACCOUNTS_READ },
+    { "GET", "/v1/partner/accounts/u-1/trades", PP_ROUTE_ACCOUNTS_TRADES, "u-1",
+      PP_PERM_ACCOUNTS_READ },
+    { "POST", "/v1/partner/accounts/u-1/close", PP_ROUTE_ACCOUNTS_CLOSE, "u-1",
+      PP_PERM_ACCOUNTS_WRITE },
+    { "POST", "/v1/partner/accounts/u-1/reset", PP_ROUTE_ACCOUNTS_RESET, "u-1",
+      PP_PERM_ACCOUNTS_WRITE },
+    { "POST", "/v1/partner/accounts/u-1/orders", PP_ROUTE_ORDERS_PLACE, "u-1",
+      PP_PERM_ORDERS_WRITE },
+    { "GET", "/v1/partner/accounts/u-1/orders", PP_ROUTE_ORDERS_LIST, "u-1",
+      PP_PERM_ACCOUNTS_READ },
     { "GET", "/v1/markets", PP_ROUTE_MARKETS_LIST, NULL, 0 },
 };
 
@@ -45,9 +51,18 @@ START_TEST(test_matches)
 END_TEST
 
 static const char *const unknown[] = {
-    "/v1/partner", "/v1/partner/", "/v1/partner/nope", "/v1/partner/users/", "/v1/partner/users/1/",
-    "/v1/partner/users/1/extra", "/v1/partner/accounts/a/b/c", "/v1/partner/accounts//close",
-    "/v1/partner/usersx", "/V1/partner/users", "/v1/partner/users/1/login-link/x", "",
+    "/v1/partner",
+    "/v1/partner/",
+    "/v1/partner/nope",
+    "/v1/partner/users/",
+    "/v1/partner/users/1/",
+    "/v1/partner/users/1/extra",
+    "/v1/partner/accounts/a/b/c",
+    "/v1/partner/accounts//close",
+    "/v1/partner/usersx",
+    "/V1/partner/users",
+    "/v1/partner/users/1/login-link/x",
+    "",
 };
 
 START_TEST(test_two_parameters)
@@ -182,8 +197,8 @@ START_TEST(test_rows_are_servable)
 
         ck_assert_int_eq(row->id, (int)i + 1);
         /* the prefix decides authentication before routing: they must agree */
-        ck_assert_msg(pp_route_surface(row->pattern) == row->surface,
-                      "%s is in the wrong surface", row->pattern);
+        ck_assert_msg(pp_route_surface(row->pattern) == row->surface, "%s is in the wrong surface",
+                      row->pattern);
         ck_assert_msg(pp_route_is_api_path(row->pattern) || row->surface == PP_SURFACE_PAGES,
                       "%s: httpd's refusals there would not be JSON", row->pattern);
         ck_assert_msg(row->surface == PP_SURFACE_PARTNER || row->perm == 0,
@@ -192,16 +207,17 @@ START_TEST(test_rows_are_servable)
                       "%s: a partner route needs a permission", row->pattern);
         for (k = 0; params[k]; k++) {
             const char *value, *message;
-            ck_assert_msg(pp_route_param(unit_pool, params[k], "1", &value, &message) !=
-                          PP_ERR_INTERNAL_ERROR, "%s: no rule for {%s}", row->pattern, params[k]);
+            ck_assert_msg(pp_route_param(unit_pool, params[k], "1", &value, &message)
+                              != PP_ERR_INTERNAL_ERROR,
+                          "%s: no rule for {%s}", row->pattern, params[k]);
         }
         sql = pp_route_sql(unit_pool, row->sql, &names, &nnames);
         ck_assert_ptr_nonnull(strstr(sql, "SELECT "));
         for (k = 0; k < nnames; k++) {
             int paged = strncmp(names[k], "after_", 6) == 0;
             ck_assert_msg(name_in(names[k], params) || name_in(names[k], row->input->names)
-                          || (name_in(names[k], pp_route_context_names)
-                              && (!paged || row->input->cursor_key)),
+                              || (name_in(names[k], pp_route_context_names)
+                                  && (!paged || row->input->cursor_key)),
                           "%s %s: :%s names no value", row->method, row->pattern, names[k]);
         }
         /* a paged input's cursor has its key and its refusal */
@@ -214,8 +230,7 @@ START_TEST(test_sql_binding)
 {
     const char **names;
     int n;
-    const char *sql = pp_route_sql(unit_pool, "SELECT f(:a::uuid, 'x%', :b_2, 1::int)", &names,
-                                   &n);
+    const char *sql = pp_route_sql(unit_pool, "SELECT f(:a::uuid, 'x%', :b_2, 1::int)", &names, &n);
 
     ck_assert_str_eq(sql, "SELECT f(%s::uuid, 'x%%', %s, 1::int)");
     ck_assert_int_eq(n, 2);
@@ -228,8 +243,9 @@ START_TEST(test_path_parameters)
 {
     const char *value = NULL, *message = NULL;
 
-    ck_assert_int_eq(pp_route_param(unit_pool, "account_id",
-                                    "0A1B2C3D-0000-4000-8000-00000000000F", &value, &message), -1);
+    ck_assert_int_eq(pp_route_param(unit_pool, "account_id", "0A1B2C3D-0000-4000-8000-00000000000F",
+                                    &value, &message),
+                     -1);
     ck_assert_str_eq(value, "0a1b2c3d-0000-4000-8000-00000000000f");
     ck_assert_int_eq(pp_route_param(unit_pool, "account_id", "42", &value, &message),
                      PP_ERR_INVALID_ACCOUNT_ID);

@@ -32,8 +32,8 @@ START_TEST(test_tenants_and_key_lookup)
     found = pp_tenants_find_key(reg, k1, strlen(k1));
     ck_assert_ptr_nonnull(found);
     ck_assert_ptr_eq(found->tenant, demo);
-    ck_assert_uint_eq(found->perms, PP_PERM_USERS_WRITE | PP_PERM_ACCOUNTS_READ
-                                    | PP_PERM_ACCOUNTS_WRITE);
+    ck_assert_uint_eq(found->perms,
+                      PP_PERM_USERS_WRITE | PP_PERM_ACCOUNTS_READ | PP_PERM_ACCOUNTS_WRITE);
     found = pp_tenants_find_key(reg, k2, strlen(k2));
     ck_assert_ptr_eq(found->tenant, demo);
     ck_assert_uint_eq(found->perms, PP_PERM_ACCOUNTS_READ);

@@ -19,10 +19,13 @@ START_TEST(test_registration_ok)
     ck_assert_str_eq(reg.email, "a@b.co");
     ck_assert_str_eq(reg.metadata, "{}");
     ck_assert_int_eq(parse("{\"external_id\":\"x\",\"email\":\"a@b.co\",\"metadata\":"
-                           "{\"country\":\"ES\",\"n\":[1,{\"d\":2.50}]}}", &reg, &msg), -1);
+                           "{\"country\":\"ES\",\"n\":[1,{\"d\":2.50}]}}",
+                           &reg, &msg),
+                     -1);
     ck_assert_str_eq(reg.metadata, "{\"country\":\"ES\",\"n\":[1,{\"d\":2.50}]}");
-    ck_assert_int_eq(parse("{\"external_id\":\"x\",\"email\":\"a@b.co\",\"metadata\":null}",
-                           &reg, &msg), -1);
+    ck_assert_int_eq(parse("{\"external_id\":\"x\",\"email\":\"a@b.co\",\"metadata\":null}", &reg,
+                           &msg),
+                     -1);
     ck_assert_str_eq(reg.metadata, "{}");
 }
 END_TEST
@@ -41,8 +44,8 @@ static const struct {
     { "{\"external_id\":\"x\",\"email\":\"a@b\"}", PP_ERR_INVALID_EMAIL, "email" },
     { "{\"external_id\":\"x\",\"email\":\"a@b.co\",\"metadata\":[]}", PP_ERR_VALIDATION_FAILED,
       "metadata" },
-    { "{\"external_id\":\"x\",\"email\":\"a@b.co\",\"metadata\":\"{}\"}",
-      PP_ERR_VALIDATION_FAILED, "metadata" },
+    { "{\"external_id\":\"x\",\"email\":\"a@b.co\",\"metadata\":\"{}\"}", PP_ERR_VALIDATION_FAILED,
+      "metadata" },
     { "{\"external_id\":\"x\",\"external_id\":\"y\",\"email\":\"a@b.co\"}",
       PP_ERR_VALIDATION_FAILED, "duplicate key" },
     { "[]", PP_ERR_VALIDATION_FAILED, "object" },
@@ -127,11 +130,13 @@ START_TEST(test_login_link_body)
     ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "[]", 2, allow, &url, &msg),
                      PP_ERR_VALIDATION_FAILED);
     /* unknown fields are ignored, as by the reference service */
-    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{\"redirect\":\"x\"}", 16, allow,
-                                               &url, &msg), -1);
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{\"redirect\":\"x\"}", 16, allow, &url,
+                                               &msg),
+                     -1);
     ck_assert_ptr_null(url);
-    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{\"redirect_url\":5}", 18, allow,
-                                               &url, &msg), PP_ERR_VALIDATION_FAILED);
+    ck_assert_int_eq(pp_users_parse_login_link(unit_pool, "{\"redirect_url\":5}", 18, allow, &url,
+                                               &msg),
+                     PP_ERR_VALIDATION_FAILED);
     const char *ok = "{\"redirect_url\":\"https://firm.example.com/app/markets?x=1\"}";
     ck_assert_int_eq(pp_users_parse_login_link(unit_pool, ok, strlen(ok), allow, &url, &msg), -1);
     ck_assert_str_eq(url, "https://firm.example.com/app/markets?x=1");
