@@ -2,6 +2,7 @@
 #include "pp_accounts.h"
 #include "pp_codec.h"
 #include "pp_error.h"
+#include "pp_json.h"
 #include "pp_orders.h"
 #include "pp_query.h"
 #include "pp_token.h"
@@ -35,6 +36,22 @@ int pp_input_read(const pp_input_t *input, pp_input_req_t *in)
 const pp_input_t pp_input_none = { 0, (const char *const[]){ NULL }, NULL, NULL, NULL };
 
 /* ---- bodies ------------------------------------------------------------------------------ */
+
+/* Any JSON object, bound whole as :body (compact text) for a function that
+ * validates its fields itself (SQL casts it ::jsonb). */
+static int pp_input_parse_json_body(pp_input_req_t *in)
+{
+    json_object *root;
+
+    if ((in->message = pp_json_parse_object(in->pool, in->body, in->body_len, &root)) != NULL) {
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    pp_input_set(in, "body", pp_json_serialize(in->pool, root, NULL));
+    return -1;
+}
+
+const pp_input_t pp_input_json_body = { 1, (const char *const[]){ "body", NULL },
+                                        pp_input_parse_json_body, NULL, NULL };
 
 static int pp_input_parse_user_registration(pp_input_req_t *in)
 {

@@ -36,6 +36,7 @@ typedef struct {
 } pp_input_t;
 
 extern const pp_input_t pp_input_none;
+extern const pp_input_t pp_input_json_body; /* any JSON object, as :body */
 extern const pp_input_t pp_input_user_registration;
 extern const pp_input_t pp_input_login_link;
 extern const pp_input_t pp_input_account_creation;

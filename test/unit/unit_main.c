@@ -28,6 +28,7 @@ int main(int argc, const char *const *argv)
     srunner_add_suite(sr, unit_email_suite());
     srunner_add_suite(sr, unit_decimal_suite());
     srunner_add_suite(sr, unit_route_suite());
+    srunner_add_suite(sr, unit_input_suite());
     srunner_add_suite(sr, unit_apikey_suite());
     srunner_add_suite(sr, unit_tenant_suite());
     srunner_add_suite(sr, unit_users_suite());

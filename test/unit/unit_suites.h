@@ -10,6 +10,7 @@ Suite *unit_log_suite(void);
 Suite *unit_email_suite(void);
 Suite *unit_decimal_suite(void);
 Suite *unit_route_suite(void);
+Suite *unit_input_suite(void);
 Suite *unit_apikey_suite(void);
 Suite *unit_tenant_suite(void);
 Suite *unit_users_suite(void);
