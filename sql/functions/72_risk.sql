@@ -48,8 +48,9 @@ BEGIN
 END
 $$;
 
--- A new history for an account (creation, reset): its marks start at the
--- account's equity now.
+-- A new history for an account (creation, reset): its marks and today's
+-- start values are the account's equity now; the day itself began at the
+-- tenant's boundary.
 CREATE OR REPLACE FUNCTION engine.pp_risk_start(p_account_id uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -67,13 +68,13 @@ BEGIN
                               day_high_equity, day_high_at, day_low_equity, day_low_at,
                               high_water_mark, high_water_mark_at, low_water_mark,
                               low_water_mark_at)
-    VALUES (a.id, a.reset_count, v_now, e.equity, e.balance, v_now, d.trading_day, v_now,
+    VALUES (a.id, a.reset_count, v_now, e.equity, e.balance, v_now, d.trading_day, d.started_at,
             e.equity, e.balance, e.equity, v_now, e.equity, v_now, e.equity, v_now, e.equity,
             v_now);
     INSERT INTO account_days (account_id, epoch, trading_day, started_at, start_equity,
                               start_balance, high_equity, low_equity, close_equity)
-    VALUES (a.id, a.reset_count, d.trading_day, v_now, e.equity, e.balance, e.equity, e.equity,
-            e.equity);
+    VALUES (a.id, a.reset_count, d.trading_day, d.started_at, e.equity, e.balance, e.equity,
+            e.equity, e.equity);
 END
 $$;
 
