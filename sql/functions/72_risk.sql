@@ -294,3 +294,60 @@ BEGIN
 END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_configure_tenants(jsonb) TO polypartner_api;
+
+-- GET /v1/partner/accounts/{account_id}/days: the current history's trading
+-- days, newest first, keyset-paged by day (p_before as YYYYMMDD). Today is
+-- listed even before anything is committed in it (its values then are the
+-- last commit's); a day in which nothing was committed has no row (its values
+-- are the previous day's close).
+CREATE OR REPLACE FUNCTION api.pp_list_days(p_tenant text, p_account_id uuid, p_limit integer,
+                                            p_before bigint)
+RETURNS TABLE (status integer, body text, next_day bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = public, engine, pg_temp AS $$
+DECLARE
+    a accounts;
+    r account_risk;
+    d record;
+    v_before date := coalesce(to_date(p_before::text, 'YYYYMMDD'), 'infinity'::date);
+    v_rows account_days[];
+    v_last date;
+BEGIN
+    SELECT * INTO a FROM accounts WHERE id = p_account_id AND tenant = p_tenant;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT n.status, n.body, NULL::bigint FROM pp_account_not_found() n;
+        RETURN;
+    END IF;
+    SELECT * INTO r FROM account_risk WHERE account_id = a.id AND epoch = a.reset_count;
+    SELECT array_agg(x ORDER BY x.trading_day DESC) INTO v_rows FROM (
+        SELECT * FROM account_days
+        WHERE account_id = a.id AND epoch = a.reset_count AND trading_day < v_before
+        ORDER BY trading_day DESC LIMIT p_limit + 1) x;
+    -- today, rolled but not yet committed in
+    SELECT * INTO d FROM pp_trading_day(a.tenant, clock_timestamp());
+    IF r.account_id IS NOT NULL AND NOT r.frozen AND d.trading_day > r.trading_day
+       AND d.trading_day < v_before THEN
+        v_rows := ROW(a.id, a.reset_count, d.trading_day, d.started_at, r.equity, r.balance,
+                      r.equity, r.equity, r.equity, 0, 0, 0)::account_days
+                  || coalesce(v_rows, '{}');
+    END IF;
+    IF coalesce(array_length(v_rows, 1), 0) > p_limit THEN
+        v_last := v_rows[p_limit].trading_day;
+    END IF;
+    RETURN QUERY SELECT 200,
+        '[' || coalesce((SELECT string_agg(format(
+            '{"trading_day":%s,"started_at":%s,"start_equity":%s,"start_balance":%s,'
+            '"high_equity":%s,"low_equity":%s,"close_equity":%s,"fills":%s,'
+            '"traded_notional":%s,"fees":%s}',
+            to_json(x.trading_day::text), pp_json_time(x.started_at),
+            pp_json_money(x.start_equity), pp_json_money(x.start_balance),
+            pp_json_money(x.high_equity), pp_json_money(x.low_equity),
+            pp_json_money(x.close_equity), x.fills, pp_json_money(x.traded_notional),
+            pp_json_money(x.fees)), ',' ORDER BY x.n)
+            FROM unnest(v_rows[1:p_limit]) WITH ORDINALITY AS x(account_id, epoch, trading_day,
+                 started_at, start_equity, start_balance, high_equity, low_equity, close_equity,
+                 fills, traded_notional, fees, n)), '') || ']',
+        to_char(v_last, 'YYYYMMDD')::bigint;
+END
+$$;
+GRANT EXECUTE ON FUNCTION api.pp_list_days(text,uuid,integer,bigint) TO polypartner_api;

@@ -1236,6 +1236,36 @@ START_TEST(test_risk_object)
 }
 END_TEST
 
+/* The day list through httpd: today's row for a fresh account, paging
+ * parameters checked, a foreign account 404. */
+START_TEST(test_days_list)
+{
+    account_t a = new_account(DEMO, "2500");
+    it_response_t r = call(DEMO, "GET", it_printf("%s/%s/days", ACCOUNTS, a.id), NULL);
+    json_object *data = it_json_get(r.json, "data"), *day;
+
+    it_assert_status(r, 200);
+    ck_assert_msg(data && json_object_array_length(data) == 1, "%s", it_describe(&r));
+    day = json_object_array_get_idx(data, 0);
+    ck_assert_str_eq(it_json_str(day, "start_equity"), "2500.00");
+    ck_assert_str_eq(it_json_str(day, "close_equity"), "2500.00");
+    ck_assert_int_eq(json_object_get_int(it_json_get(day, "fills")), 0);
+    ck_assert_msg(it_json_has(r.json, "next_cursor") && !it_json_get(r.json, "next_cursor"), "%s",
+                  it_describe(&r));
+    it_response_free(&r);
+
+    r = call(DEMO, "GET", it_printf("%s/%s/days?side=BUY", ACCOUNTS, a.id), NULL);
+    it_assert_error(r, 422, "VALIDATION_FAILED");
+    it_response_free(&r);
+    r = call(OTHER, "GET", it_printf("%s/%s/days", ACCOUNTS, a.id), NULL);
+    it_assert_error(r, 404, "ACCOUNT_NOT_FOUND");
+    it_response_free(&r);
+    r = call(READONLY, "GET", it_printf("%s/%s/days", ACCOUNTS, a.id), NULL);
+    it_assert_status(r, 200);
+    it_response_free(&r);
+}
+END_TEST
+
 /* Path ids that are not UUIDs (for sample own id a valid one of length 36). */
 static const char *const *malformed_ids(const char *own)
 {
@@ -2333,6 +2363,7 @@ Suite *it_accounts_suite(void)
     tcase_set_timeout(get_tc, 120);
     tcase_add_test(get_tc, test_get_envelope);
     tcase_add_test(get_tc, test_risk_object);
+    tcase_add_test(get_tc, test_days_list);
     tcase_add_test(get_tc, test_invalid_account_ids);
     tcase_add_test(get_tc, test_account_not_found_is_uniform);
     tcase_add_test(get_tc, test_equity_with_open_orders);

@@ -136,6 +136,7 @@ DECLARE
     risk jsonb;
     e0 text;
     r account_risk;
+    page record;
 BEGIN
     PERFORM pp_test_market('0xe270d', ARRAY['270011', '270012']);
     PERFORM pp_test_price('270011', 0.40, 0.42);
@@ -158,6 +159,19 @@ BEGIN
     PERFORM pp_test_eq((SELECT count(*) FROM account_days WHERE account_id = a), 2::bigint, 'two days');
     PERFORM pp_test_eq((SELECT close_equity::text FROM account_days WHERE account_id = a
                         ORDER BY trading_day LIMIT 1), e0, 'the old day closed at the last commit');
+    -- the day list: newest first, a page of one, then the rest
+    SELECT * INTO STRICT page FROM pp_list_days('rk-d', a, 1, NULL);
+    PERFORM pp_test_eq(format('%s %s %s', page.status, jsonb_array_length(page.body::jsonb),
+                              page.body::jsonb->0->>'start_equity'),
+                       format('200 1 %s', e0), 'first page: today');
+    PERFORM pp_test_eq(page.next_day IS NOT NULL, true, 'a next page');
+    SELECT * INTO STRICT page FROM pp_list_days('rk-d', a, 1, page.next_day);
+    PERFORM pp_test_eq(format('%s %s %s %s', jsonb_array_length(page.body::jsonb),
+                              page.body::jsonb->0->>'fills', page.body::jsonb->0->>'close_equity',
+                              page.next_day IS NULL),
+                       format('1 1 %s t', e0), 'second page: the day of the fill, closed at e0');
+    SELECT * INTO STRICT page FROM pp_list_days('rk-other-tenant', a, 10, NULL);
+    PERFORM pp_test_eq(page.status, 404, 'another tenant''s account');
 END
 $$;
 
