@@ -1,9 +1,11 @@
 /* PostgreSQL through mod_dbd. Every endpoint is one call of a PL/pgSQL
  * function returning (status integer, body text): one round trip.
  *
- * Statements are prepared without a server-side name (apr_dbd then uses
- * PQexecParams), because the pgsql driver's PQreset after a lost connection
- * silently drops named prepared statements. */
+ * Each statement is prepared under a name once per connection (the server
+ * then parses and plans it once, not at every request) and remembered with
+ * the backend it was prepared on: the pgsql driver's PQreset after a lost
+ * connection silently drops named statements, so a new backend starts an
+ * empty cache. */
 #ifndef MOD_POLYPARTNER_DB_H
 #define MOD_POLYPARTNER_DB_H
 
