@@ -38,9 +38,8 @@ START_TEST(test_trades_query)
     ck_assert_str_eq(in.cursor, "abc");
     ck_assert_str_eq(in.cursor_filter[0], "BUY");
     ck_assert_str_eq(in.cursor_filter[1], "");
-    ck_assert_ptr_null(in.cursor_scope);   /* the path's account */
-    ck_assert_int_eq(read_input(&pp_input_trades_query, NULL, "limit=0"),
-                     PP_ERR_VALIDATION_FAILED);
+    ck_assert_ptr_null(in.cursor_scope); /* the path's account */
+    ck_assert_int_eq(read_input(&pp_input_trades_query, NULL, "limit=0"), PP_ERR_VALIDATION_FAILED);
 }
 END_TEST
 
@@ -63,10 +62,10 @@ START_TEST(test_markets_cursor_scope)
     a = in.cursor_scope;
     ck_assert_str_eq(apr_table_get(in.values, "search"), "rain");
     ck_assert_int_eq(read_input(&pp_input_markets_query, NULL, "search=rain&limit=3"), -1);
-    ck_assert_str_eq(in.cursor_scope, a);          /* the limit is not a filter */
+    ck_assert_str_eq(in.cursor_scope, a); /* the limit is not a filter */
     ck_assert_int_eq(read_input(&pp_input_markets_query, NULL, "search=snow"), -1);
     b = in.cursor_scope;
-    ck_assert_str_ne(a, b);                        /* another listing, another scope */
+    ck_assert_str_ne(a, b); /* another listing, another scope */
     ck_assert_int_eq(strlen(a), 32);
 }
 END_TEST
@@ -86,9 +85,12 @@ START_TEST(test_declared_names)
     const apr_table_entry_t *e;
     int i;
 
-    ck_assert_int_eq(read_input(&pp_input_order, "{\"token_id\":\"1\",\"side\":\"BUY\",\"type\":"
+    ck_assert_int_eq(read_input(&pp_input_order,
+                                "{\"token_id\":\"1\",\"side\":\"BUY\",\"type\":"
                                 "\"limit\",\"quantity\":\"2\",\"limit_price\":\"0.5\","
-                                "\"client_order_id\":\"c\"}", NULL), -1);
+                                "\"client_order_id\":\"c\"}",
+                                NULL),
+                     -1);
     arr = apr_table_elts(in.values);
     e = (const apr_table_entry_t *)arr->elts;
     ck_assert_int_eq(arr->nelts, 6);
