@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const pp_events_types[] = { "account.created", "account.updated", "account.closed",
-                                        "account.reset",   "order.placed",    "order.cancelled",
-                                        "trade.filled",    "position.settled", "day.started",
-                                        NULL };
+const char *const pp_events_types[] = {
+    "account.created", "account.updated", "account.closed",   "account.reset", "order.placed",
+    "order.cancelled", "trade.filled",    "position.settled", "day.started",   NULL
+};
 
 static int pp_events_is_type(const char *s, apr_size_t n)
 {
@@ -175,8 +175,8 @@ int pp_events_next(apr_pool_t *p, const char *a, apr_size_t len, apr_size_t *pos
     return 1;
 }
 
-const char *pp_events_sse_message(apr_pool_t *p, const char *id, const char *data,
-                                  apr_size_t len, apr_size_t *out_len)
+const char *pp_events_sse_message(apr_pool_t *p, const char *id, const char *data, apr_size_t len,
+                                  apr_size_t *out_len)
 {
     apr_size_t idlen = strlen(id), lines = 1, i, k;
     char *out;

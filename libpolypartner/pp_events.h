@@ -37,7 +37,7 @@ int pp_events_next(apr_pool_t *p, const char *array, apr_size_t len, apr_size_t 
 /* An SSE message "id: <id>\ndata: <data>\n\n" (a line break inside data,
  * which our JSON never has, starts another data line, so the client
  * rebuilds the same text). *out_len gets its length. */
-const char *pp_events_sse_message(apr_pool_t *p, const char *id, const char *data,
-                                  apr_size_t len, apr_size_t *out_len);
+const char *pp_events_sse_message(apr_pool_t *p, const char *id, const char *data, apr_size_t len,
+                                  apr_size_t *out_len);
 
 #endif

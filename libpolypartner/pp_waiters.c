@@ -51,9 +51,8 @@ unsigned pp_waiters_count(const pp_waiters_t *w, int tenant, apr_time_t now, apr
     return n;
 }
 
-pp_waiters_admit_t pp_waiters_enter(pp_waiters_t *w, unsigned slot, unsigned tenant,
-                                    apr_time_t now, unsigned per_tenant, unsigned per_server,
-                                    apr_time_t stale)
+pp_waiters_admit_t pp_waiters_enter(pp_waiters_t *w, unsigned slot, unsigned tenant, apr_time_t now,
+                                    unsigned per_tenant, unsigned per_server, apr_time_t stale)
 {
     if (!w || slot >= w->nslots || tenant > PP_WAITERS_MAX_TENANT) {
         return PP_WAITERS_ADMITTED;

@@ -35,9 +35,8 @@ typedef enum {
 /* Takes slot for tenant (0..PP_WAITERS_MAX_TENANT) at now, or refuses (the
  * slot is then free). A table that is NULL or a slot out of range admits
  * without counting. */
-pp_waiters_admit_t pp_waiters_enter(pp_waiters_t *w, unsigned slot, unsigned tenant,
-                                    apr_time_t now, unsigned per_tenant, unsigned per_server,
-                                    apr_time_t stale);
+pp_waiters_admit_t pp_waiters_enter(pp_waiters_t *w, unsigned slot, unsigned tenant, apr_time_t now,
+                                    unsigned per_tenant, unsigned per_server, apr_time_t stale);
 /* The request in slot is still waiting at now. */
 void pp_waiters_touch(pp_waiters_t *w, unsigned slot, apr_time_t now);
 void pp_waiters_leave(pp_waiters_t *w, unsigned slot);

@@ -59,8 +59,7 @@ void pp_events_init(apr_pool_t *pconf, server_rec *s)
         return;
     }
     memset(apr_shm_baseaddr_get(shm), 0, size);
-    pp_events_waiters = pp_waiters_attach(apr_shm_baseaddr_get(shm),
-                                          (unsigned)(daemons * threads));
+    pp_events_waiters = pp_waiters_attach(apr_shm_baseaddr_get(shm), (unsigned)(daemons * threads));
 }
 
 void pp_events_child_init(apr_pool_t *pchild, server_rec *s)
@@ -173,8 +172,8 @@ static const char *pp_events_cursor(pp_req_t *rq, apr_pool_t *pool, const char *
     const char *cursor;
 
     rq->r->pool = pool;
-    cursor = pp_endpoint_cursor_out(
-        rq, after, apr_psprintf(pool, "%" APR_INT64_T_FMT, apr_atoi64(after) + 1));
+    cursor = pp_endpoint_cursor_out(rq, after,
+                                    apr_psprintf(pool, "%" APR_INT64_T_FMT, apr_atoi64(after) + 1));
     rq->r->pool = request_pool;
     return cursor;
 }

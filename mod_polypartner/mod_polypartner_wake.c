@@ -19,11 +19,11 @@ APLOG_USE_MODULE(polypartner);
 
 /* How long a wait or the listener sleeps before it looks at the child's
  * state again; how long waiters poll while nothing listens. */
-#define PP_WAKE_SLICE_MS      250
-#define PP_WAKE_NO_LISTEN_MS  1000
+#define PP_WAKE_SLICE_MS     250
+#define PP_WAKE_NO_LISTEN_MS 1000
 /* The listener's reconnect backoff. */
-#define PP_WAKE_RETRY_MIN_MS  250
-#define PP_WAKE_RETRY_MAX_MS  8000
+#define PP_WAKE_RETRY_MIN_MS 250
+#define PP_WAKE_RETRY_MAX_MS 8000
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *pp_wake_dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *pp_wake_dbd_close;
@@ -36,9 +36,9 @@ typedef struct {
     server_rec *s;
     apr_thread_mutex_t *mutex;
     apr_thread_cond_t *cond;
-    apr_hash_t *gens;   /* tenant name -> apr_uint64_t generation */
-    apr_uint64_t all;   /* under mutex, like the generations */
-    int up;             /* LISTENing now */
+    apr_hash_t *gens; /* tenant name -> apr_uint64_t generation */
+    apr_uint64_t all; /* under mutex, like the generations */
+    int up;           /* LISTENing now */
     volatile apr_uint32_t stop;
     apr_thread_t *thread;
 } pp_listener_t;
@@ -254,8 +254,7 @@ void pp_wake_child_init(apr_pool_t *pchild, server_rec *s)
         apr_hash_set(l->gens, t->name, APR_HASH_KEY_STRING,
                      apr_pcalloc(pchild, sizeof(apr_uint64_t)));
     }
-    if ((rv = apr_thread_mutex_create(&l->mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
-            != APR_SUCCESS
+    if ((rv = apr_thread_mutex_create(&l->mutex, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS
         || (rv = apr_thread_cond_create(&l->cond, pchild)) != APR_SUCCESS
         || (rv = apr_thread_create(&l->thread, NULL, pp_listener_run, l, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
@@ -274,7 +273,8 @@ void pp_wake_child_init(apr_pool_t *pchild, server_rec *s)
 static void pp_wake_listen(pp_wake_t *w)
 {
     w->backend_pid = 0;
-    if (w->conn && PQstatus(w->conn) == CONNECTION_OK && pp_wake_exec(w->conn, "LISTEN pp_events")) {
+    if (w->conn && PQstatus(w->conn) == CONNECTION_OK
+        && pp_wake_exec(w->conn, "LISTEN pp_events")) {
         w->backend_pid = PQbackendPID(w->conn);
     }
 }

@@ -21,8 +21,8 @@ START_TEST(test_types)
     ck_assert_ptr_null(pp_events_parse_types(unit_pool, "trade.filled", &c));
     ck_assert_str_eq(c, "trade.filled");
     /* sorted, without duplicates: the same filter is the same scope */
-    ck_assert_ptr_null(
-        pp_events_parse_types(unit_pool, "trade.filled,account.created,trade.filled", &c));
+    ck_assert_ptr_null(pp_events_parse_types(unit_pool, "trade.filled,account.created,trade.filled",
+                                             &c));
     ck_assert_str_eq(c, "account.created,trade.filled");
     ck_assert_ptr_null(pp_events_parse_types(unit_pool, "day.started", &c));
     ck_assert_str_eq(c, "day.started");
@@ -42,8 +42,8 @@ START_TEST(test_scope)
     ck_assert_str_eq(a, pp_events_scope(unit_pool, "demo", "", ""));
     ck_assert_str_ne(a, pp_events_scope(unit_pool, "other", "", ""));
     ck_assert_str_ne(a, pp_events_scope(unit_pool, "demo", "trade.filled", ""));
-    ck_assert_str_ne(a, pp_events_scope(unit_pool,
-                                        "demo", "", "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4d"));
+    ck_assert_str_ne(a, pp_events_scope(unit_pool, "demo", "",
+                                        "0b1d8e2a-3c4f-4a6b-8c8d-9e0f1a2b3c4d"));
     /* the parts cannot slide into each other */
     ck_assert_str_ne(pp_events_scope(unit_pool, "a", "b", ""),
                      pp_events_scope(unit_pool, "a\nb", "", ""));
@@ -60,11 +60,11 @@ START_TEST(test_query)
     ck_assert_str_eq(q.types, "");
     ck_assert_str_eq(q.account_id, "");
     ck_assert_ptr_null(q.cursor);
-    ck_assert_ptr_null(pp_query_parse_events(
-        unit_pool,
-        "limit=5&wait=30&types=trade.filled%2Corder.placed&cursor=x.y"
-        "&account_id=0B1D8E2A-3C4F-4A6B-8C8D-9E0F1A2B3C4D&side=ignored",
-        &q));
+    ck_assert_ptr_null(
+        pp_query_parse_events(unit_pool,
+                              "limit=5&wait=30&types=trade.filled%2Corder.placed&cursor=x.y"
+                              "&account_id=0B1D8E2A-3C4F-4A6B-8C8D-9E0F1A2B3C4D&side=ignored",
+                              &q));
     ck_assert_int_eq(q.limit, 5);
     ck_assert_int_eq(q.wait, 30);
     ck_assert_str_eq(q.types, "order.placed,trade.filled");
@@ -155,8 +155,13 @@ START_TEST(test_next)
     pos = 0;
     ck_assert_int_eq(pp_events_next(unit_pool, " [ ] ", 5, &pos, &ev), 0);
     {
-        static const char *const bad[] = { "", "{}", "[", "[{}]", "[{\"event_id\":}]",
-                                           "[{\"event_id\":1}]", "[{\"event_id\":x,\"a\":1}]",
+        static const char *const bad[] = { "",
+                                           "{}",
+                                           "[",
+                                           "[{}]",
+                                           "[{\"event_id\":}]",
+                                           "[{\"event_id\":1}]",
+                                           "[{\"event_id\":x,\"a\":1}]",
                                            "[{\"event_id\":1,\"a\":\"}]",
                                            "[{\"event_id\":12345678901234567890,\"a\":1}]",
                                            "[{\"event_id\":1,\"a\":1}{\"event_id\":2,\"a\":1}]",
