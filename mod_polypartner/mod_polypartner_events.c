@@ -19,6 +19,7 @@
 #include <http_protocol.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 APLOG_USE_MODULE(polypartner);
 
@@ -271,33 +272,34 @@ static int pp_events_send_page(pp_req_t *rq, apr_pool_t *pool, const char **cols
                                apr_size_t after_size)
 {
     apr_size_t pos = 0, len = strlen(cols[1]);
-    struct iovec *parts = apr_palloc(pool, sizeof(*parts) * (len / 40 + 1));
-    int n = 0, k;
-    pp_event_t ev;
+    apr_array_header_t *parts = apr_array_make(pool, 16, sizeof(struct iovec));
     apr_size_t total = 0;
+    pp_event_t ev;
     char *text, *t;
+    int k;
 
     while ((k = pp_events_next(pool, cols[1], len, &pos, &ev)) == 1) {
         const char *id = pp_events_cursor(rq, pool, ev.event_id);
+        struct iovec *part = apr_array_push(parts);
         if (!id) {
             return 0;
         }
-        parts[n].iov_base = (void *)pp_events_sse_message(pool, id, ev.json, ev.len,
-                                                          &parts[n].iov_len);
-        total += parts[n++].iov_len;
+        part->iov_base = (void *)pp_events_sse_message(pool, id, ev.json, ev.len, &part->iov_len);
+        total += part->iov_len;
     }
     if (k < 0) {
         pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0703) "the event page is not a list of events");
         return 0;
     }
     apr_cpystrn(after, cols[2], after_size);
-    if (n == 0) {
+    if (parts->nelts == 0) {
         return 1;
     }
     text = t = apr_palloc(pool, total);
-    for (k = 0; k < n; k++) {
-        memcpy(t, parts[k].iov_base, parts[k].iov_len);
-        t += parts[k].iov_len;
+    for (k = 0; k < parts->nelts; k++) {
+        const struct iovec *part = &APR_ARRAY_IDX(parts, k, struct iovec);
+        memcpy(t, part->iov_base, part->iov_len);
+        t += part->iov_len;
     }
     return pp_events_send(rq->r, text, total);
 }
