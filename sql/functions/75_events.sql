@@ -10,6 +10,23 @@
 -- Names are schema-qualified: the triggers run under whatever search_path
 -- the caller has.
 
+-- Notes an event. The transaction's first note (pp.events_queued, local to
+-- the transaction and undone with a rolled-back subtransaction, is not yet
+-- 'on') is marked first, which queues the one flush at commit.
+CREATE OR REPLACE FUNCTION engine.pp_events_note(p_tenant text, p_type text, p_account_id uuid,
+                                                 p_user_id bigint, p_ref bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_first boolean := current_setting('pp.events_queued', true) IS DISTINCT FROM 'on';
+BEGIN
+    IF v_first THEN
+        PERFORM set_config('pp.events_queued', 'on', true);
+    END IF;
+    INSERT INTO public.event_pending (tenant, type, account_id, user_id, ref, first)
+    VALUES (p_tenant, p_type, p_account_id, p_user_id, p_ref, v_first);
+END
+$$;
+
 -- account.created, and on an update the one that fits: a reset (reset_count
 -- grew), a close (status became closed), or a change of rules or metadata
 -- (account.updated; a PATCH that changes nothing emits nothing).
@@ -29,21 +46,22 @@ BEGIN
     ELSE
         RETURN NULL;
     END IF;
-    INSERT INTO public.event_pending (tenant, type, account_id, user_id)
-    VALUES (NEW.tenant, v_type, NEW.id, NEW.user_id);
+    PERFORM engine.pp_events_note(NEW.tenant, v_type, NEW.id, NEW.user_id, NULL);
     RETURN NULL;
 END
 $$;
 
 -- An event about a row of an account's wallet (ref: the order or position).
--- PL/pgSQL, so its statement is planned once per session, not per call.
 CREATE OR REPLACE FUNCTION engine.pp_events_note_wallet(p_wallet_id bigint, p_type text,
                                                         p_ref bigint) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
 BEGIN
-    INSERT INTO public.event_pending (tenant, type, account_id, user_id, ref)
-    SELECT a.tenant, p_type, a.id, a.user_id, p_ref
-    FROM public.accounts a WHERE a.wallet_id = p_wallet_id;
+    SELECT id, tenant, user_id INTO a FROM public.accounts WHERE wallet_id = p_wallet_id;
+    IF FOUND THEN
+        PERFORM engine.pp_events_note(a.tenant, p_type, a.id, a.user_id, p_ref);
+    END IF;
 END
 $$;
 
@@ -100,25 +118,29 @@ CREATE TRIGGER pp_events AFTER UPDATE OF closed_at ON positions
 
 -- ---- what an event says -----------------------------------------------------
 
+-- PL/pgSQL, so its plan is cached: a settlement renders one per position.
 CREATE OR REPLACE FUNCTION engine.pp_position_settled_json(p_position_id bigint) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('{"market_id":%s,"token_id":%s,"outcome":%s,"quantity":%s,'
-                  '"avg_entry_price":%s,"result":%s,"payout":%s,"settled_at":%s}',
-                  to_json(t.condition_id), to_json(t.token_id), to_json(t.outcome),
-                  pp_json_qty(p.quantity), pp_json_qty(p.avg_entry_price),
-                  to_json(CASE WHEN m.winning_token_id IS NULL THEN 'void'
-                               WHEN m.winning_token_id = p.token_id THEN 'won'
-                               ELSE 'lost' END),
-                  -- as pp_settle_market pays it
-                  pp_json_money(round(p.quantity * CASE
-                      WHEN m.winning_token_id IS NULL THEN 0.5
-                      WHEN m.winning_token_id = p.token_id THEN 1
-                      ELSE 0 END, 2)),
-                  pp_json_time_us(p.closed_at))
-    FROM positions p
-    JOIN market_tokens t ON t.token_id = p.token_id
-    JOIN markets m ON m.condition_id = t.condition_id
-    WHERE p.id = p_position_id
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT format('{"market_id":%s,"token_id":%s,"outcome":%s,"quantity":%s,'
+                      '"avg_entry_price":%s,"result":%s,"payout":%s,"settled_at":%s}',
+                      to_json(t.condition_id), to_json(t.token_id), to_json(t.outcome),
+                      pp_json_qty(p.quantity), pp_json_qty(p.avg_entry_price),
+                      to_json(CASE WHEN m.winning_token_id IS NULL THEN 'void'
+                                   WHEN m.winning_token_id = p.token_id THEN 'won'
+                                   ELSE 'lost' END),
+                      -- as pp_settle_market pays it
+                      pp_json_money(round(p.quantity * CASE
+                          WHEN m.winning_token_id IS NULL THEN 0.5
+                          WHEN m.winning_token_id = p.token_id THEN 1
+                          ELSE 0 END, 2)),
+                      pp_json_time_us(p.closed_at))
+        FROM positions p
+        JOIN market_tokens t ON t.token_id = p.token_id
+        JOIN markets m ON m.condition_id = t.condition_id
+        WHERE p.id = p_position_id);
+END
 $$;
 
 -- The order as pp_order_json renders it, text for text (test/sql/260_events
@@ -209,22 +231,20 @@ END
 $$;
 
 -- The deferred constraint trigger on event_pending: runs just before the
--- commit, once per pending row. The first firing takes every pending row
--- of the transaction, renders them, then locks the counter row of each
--- tenant they belong to (in name order, so two transactions never wait on
--- each other in a cycle), numbers the tenant's events from it and moves
--- them into events. The lock is held until the commit ends: the next
--- transaction of the tenant numbers after this one is visible. Later firings
--- find their row taken (pp.events_flushed: the last seq flushed) and return.
--- About every 1,024th pending row (all tenants together) also purges expired
--- events of the tenants it writes for, before their lock is taken.
--- SECURITY DEFINER: at commit it runs as the session's user, who may not
--- touch the tables.
+-- commit, once (queued by the transaction's first pending row). It takes
+-- every pending row of the transaction, renders them, then locks the
+-- counter row of each tenant they belong to (in name order, so two
+-- transactions never wait on each other in a cycle), numbers the tenant's
+-- events from it and moves them into events. The lock is held until the
+-- commit ends: the next transaction of the tenant numbers after this one is
+-- visible. About every 1,024th pending row (all tenants together) also
+-- purges expired events of the tenants it writes for, before their lock is
+-- taken. SECURITY DEFINER: at commit it runs as the session's user, who may
+-- not touch the tables.
 CREATE OR REPLACE FUNCTION engine.pp_events_flush() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, engine, pg_temp AS $$
 DECLARE
-    v_done bigint := coalesce(nullif(current_setting('pp.events_flushed', true), ''), '0')::bigint;
     v_items events[];
     v_min bigint;
     v_max bigint;
@@ -234,12 +254,11 @@ DECLARE
     v_at timestamptz;
     t record;
 BEGIN
-    IF NEW.seq <= v_done THEN
-        RETURN NULL;
-    END IF;
+    -- what is noted from now on (after SET CONSTRAINTS ... IMMEDIATE) queues
+    -- another flush
+    PERFORM set_config('pp.events_queued', '', true);
     WITH p AS (
-        DELETE FROM event_pending WHERE xid = pg_current_xact_id() AND seq > v_done
-        RETURNING *)
+        DELETE FROM event_pending WHERE xid = pg_current_xact_id() RETURNING *)
     SELECT array_agg(ROW(p.tenant, NULL, p.type, NULL, p.account_id, p.user_id,
                          pp_event_data(p.type, p.account_id, p.ref))::events ORDER BY p.seq),
            min(p.seq), max(p.seq)
@@ -248,7 +267,6 @@ BEGIN
     IF v_max IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM set_config('pp.events_flushed', v_max::text, true);
     v_purge := (v_min - 1) / 1024 <> v_max / 1024;
     FOR t IN SELECT x.tenant, count(*) AS n FROM unnest(v_items) x
              GROUP BY x.tenant ORDER BY x.tenant COLLATE "C"
@@ -279,7 +297,7 @@ $$;
 DROP TRIGGER IF EXISTS pp_events_flush ON event_pending;
 CREATE CONSTRAINT TRIGGER pp_events_flush AFTER INSERT ON event_pending
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION engine.pp_events_flush();
+    FOR EACH ROW WHEN (NEW.first) EXECUTE FUNCTION engine.pp_events_flush();
 
 -- ---- reading ----------------------------------------------------------------
 

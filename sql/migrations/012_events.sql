@@ -47,7 +47,8 @@ CREATE INDEX events_by_account ON events (tenant, account_id, event_id);
 -- (seq), without an id yet: rendered and numbered at commit. A row lives
 -- only inside its own transaction (the flush deletes it before the commit),
 -- so the table is never read by anyone else and needs no WAL: after a crash
--- it is empty, as it always is between transactions.
+-- it is empty, as it always is between transactions. `first` marks a
+-- transaction's first row (until a flush): only it queues the flush.
 CREATE UNLOGGED TABLE event_pending (
     xid         xid8 NOT NULL DEFAULT pg_current_xact_id(),
     seq         bigint GENERATED ALWAYS AS IDENTITY,
@@ -56,5 +57,6 @@ CREATE UNLOGGED TABLE event_pending (
     account_id  uuid,
     user_id     bigint,
     ref         bigint,   -- the order or position the event is about
+    first       boolean NOT NULL,
     PRIMARY KEY (xid, seq)
 );

@@ -72,6 +72,9 @@ BEGIN
     PERFORM pg_temp.flush();
     v_last := pg_temp.last('ev-a');
     o := pp_test_place('ev-a', a, '260001', 'BUY', 'market', 10, NULL, NULL, 'c-1');
+    -- two events, one flush queued (by the first)
+    PERFORM pp_test_eq((SELECT array_agg(first ORDER BY seq) FROM event_pending),
+                       ARRAY[true, false], 'the first pending row queues the flush');
     PERFORM pg_temp.flush();
     PERFORM pp_test_eq(pg_temp.types('ev-a', v_last), '{order.placed,trade.filled}'::text[], 'types');
     PERFORM pp_test_eq(pg_temp.data('ev-a', v_last, 1), pp_order_json(o), 'order.placed data');
@@ -301,6 +304,17 @@ BEGIN
     PERFORM pg_temp.flush();
     PERFORM pp_test_eq(pg_temp.types('ev-a', v_last), '{}'::text[], 'nothing');
     PERFORM pp_test_eq((SELECT count(*) FROM event_pending), 0::bigint, 'nothing pending');
+    -- the rolled-back first note took its flush with it: the next one queues its own
+    BEGIN
+        PERFORM pp_test_account('ev-a', u, 'ev10-accc', 100);
+        RAISE EXCEPTION 'roll back' USING ERRCODE = 'PP999';
+    EXCEPTION WHEN SQLSTATE 'PP999' THEN
+        NULL;
+    END;
+    PERFORM pp_test_account('ev-a', u, 'ev10-accd', 100);
+    PERFORM pp_test_eq((SELECT array_agg(first) FROM event_pending), ARRAY[true], 'queued again');
+    PERFORM pg_temp.flush();
+    PERFORM pp_test_eq(pg_temp.types('ev-a', v_last), '{account.created}'::text[], 'flushed');
 END
 $$;
 
