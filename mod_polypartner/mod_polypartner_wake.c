@@ -24,6 +24,10 @@ APLOG_USE_MODULE(polypartner);
 /* The listener's reconnect backoff. */
 #define PP_WAKE_RETRY_MIN_MS 250
 #define PP_WAKE_RETRY_MAX_MS 8000
+/* The listener listens while requests of its child wait and this long
+ * after the last: a child whose clients never wait holds no connection for
+ * it and does nothing in the background. */
+#define PP_WAKE_IDLE_S 30
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *pp_wake_dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *pp_wake_dbd_close;
@@ -36,9 +40,11 @@ typedef struct {
     server_rec *s;
     apr_thread_mutex_t *mutex;
     apr_thread_cond_t *cond;
-    apr_hash_t *gens; /* tenant name -> apr_uint64_t generation */
-    apr_uint64_t all; /* under mutex, like the generations */
-    int up;           /* LISTENing now */
+    apr_hash_t *gens;      /* tenant name -> apr_uint64_t generation */
+    apr_uint64_t all;      /* under mutex, like the generations */
+    int up;                /* LISTENing now */
+    int waiters;           /* requests of this child waiting now */
+    apr_time_t idle_since; /* when the last of them ended */
     volatile apr_uint32_t stop;
     apr_thread_t *thread;
 } pp_listener_t;
@@ -105,6 +111,12 @@ static void pp_listener_drain(pp_listener_t *l, PGconn *conn)
     apr_thread_mutex_unlock(l->mutex);
 }
 
+/* Under the mutex. */
+static int pp_listener_wanted(const pp_listener_t *l)
+{
+    return l->waiters > 0 || apr_time_now() - l->idle_since < apr_time_from_sec(PP_WAKE_IDLE_S);
+}
+
 /* Sleeps ms in slices, returning early when the child exits. */
 static void pp_listener_sleep(pp_listener_t *l, int ms)
 {
@@ -154,6 +166,12 @@ static int pp_listener_session(pp_listener_t *l, apr_pool_t *p)
         if (PQstatus(conn) != CONNECTION_OK) {
             break;
         }
+        apr_thread_mutex_lock(l->mutex);
+        n = pp_listener_wanted(l);
+        apr_thread_mutex_unlock(l->mutex);
+        if (!n) {
+            break; /* nobody has waited for a while: give the connection back */
+        }
     }
     apr_thread_mutex_lock(l->mutex);
     l->up = 0;
@@ -179,6 +197,14 @@ static void *APR_THREAD_FUNC pp_listener_run(apr_thread_t *thread, void *arg)
 
     while (!apr_atomic_read32(&l->stop)) {
         apr_pool_t *p;
+        apr_thread_mutex_lock(l->mutex);
+        while (!apr_atomic_read32(&l->stop) && !pp_listener_wanted(l)) {
+            apr_thread_cond_timedwait(l->cond, l->mutex, apr_time_from_msec(PP_WAKE_SLICE_MS));
+        }
+        apr_thread_mutex_unlock(l->mutex);
+        if (apr_atomic_read32(&l->stop)) {
+            break;
+        }
         /* while the module knows the database is down, its requests probe
          * it: try only now and then, so an outage costs few log lines */
         if (pp_db_is_down() && waited < PP_WAKE_RETRY_MAX_MS) {
@@ -317,6 +343,18 @@ static void pp_wake_attach(pp_wake_t *w)
     pp_wake_listen(w);
 }
 
+static apr_status_t pp_wake_unwant(void *arg)
+{
+    pp_listener_t *l = arg;
+
+    apr_thread_mutex_lock(l->mutex);
+    if (--l->waiters == 0) {
+        l->idle_since = apr_time_now();
+    }
+    apr_thread_mutex_unlock(l->mutex);
+    return APR_SUCCESS;
+}
+
 pp_wake_t *pp_wake_start(pp_req_t *rq)
 {
     pp_wake_t *w = apr_pcalloc(rq->r->pool, sizeof(*w));
@@ -325,6 +363,11 @@ pp_wake_t *pp_wake_start(pp_req_t *rq)
     w->tenant = rq->tenant->name;
     if (pp_listener) {
         w->gen = apr_hash_get(pp_listener->gens, w->tenant, APR_HASH_KEY_STRING);
+        apr_thread_mutex_lock(pp_listener->mutex);
+        pp_listener->waiters++;
+        apr_thread_cond_broadcast(pp_listener->cond); /* the listener may be idle */
+        apr_thread_mutex_unlock(pp_listener->mutex);
+        apr_pool_cleanup_register(rq->r->pool, pp_listener, pp_wake_unwant, apr_pool_cleanup_null);
     }
     else {
         pp_wake_attach(w);

@@ -4,7 +4,8 @@
  *
  * Threaded MPMs (event, worker): one listener thread per child holds one
  * connection from mod_dbd's pool (ap_dbd_open) in LISTEN pp_events and
- * wakes the child's waiters of that tenant through a condition variable.
+ * wakes the child's waiters of that tenant through a condition variable;
+ * it listens only while requests of the child wait, and 30 s after.
  * Prefork: a child serves one request at a time with one connection
  * (DBDMax 1), so a waiting request listens on its own connection, the one
  * its queries use; it stops listening before the connection goes back to
