@@ -152,7 +152,14 @@ static int pp_events_query(pp_req_t *rq, apr_pool_t *pool, const char *after, co
     apr_pool_t *request_pool = r->pool;
     int ok;
 
-    apr_table_set(rq->values, "after_1", after);
+    /* setn: a stream must not copy its position into the request pool at
+     * every query (the caller keeps `after` alive) */
+    if (after) {
+        apr_table_setn(rq->values, "after_1", after);
+    }
+    else {
+        apr_table_unset(rq->values, "after_1");
+    }
     r->pool = pool;
     ok = pp_endpoint_call(rq, 4, cols, rc);
     r->pool = request_pool;
@@ -233,7 +240,8 @@ int pp_events_page(pp_req_t *rq)
 /* Has the client closed the connection? An event-stream client sends
  * nothing after its request, so a readable socket that reads end of file
  * is a client that went away: its place is given back at once, not at the
- * next write. */
+ * next write. (Under TLS the close arrives as data first: then the next
+ * heartbeat's write finds it.) */
 static int pp_events_client_gone(request_rec *r)
 {
     apr_socket_t *sock = ap_get_conn_socket(r->connection);
