@@ -11,7 +11,6 @@
 #include <ap_mpm.h>
 #include <libpq-fe.h>
 #include <mod_dbd.h>
-#include <scoreboard.h>
 
 APLOG_USE_MODULE(polypartner);
 
@@ -398,23 +397,11 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
     return 1;
 }
 
-/* This worker's index in the scoreboard (and so in the gate). */
-static unsigned pp_db_worker_slot(request_rec *r)
-{
-    worker_score *ws;
-
-    if (!r->connection->sbh || !ap_scoreboard_image) {
-        return (unsigned)-1;
-    }
-    ws = ap_get_scoreboard_worker(r->connection->sbh);
-    return ws ? (unsigned)(ws - ap_scoreboard_image->servers[0]) : (unsigned)-1;
-}
-
 int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int ncols,
               const char **cols, int *rc)
 {
     pp_gate_policy_t policy;
-    unsigned slot = pp_db_worker_slot(rq->r);
+    unsigned slot = pp_http_worker_slot(rq->r); /* its index in the gate */
     int ok;
 
     policy.limit = (unsigned)pp_config_db_queue_limit(rq->conf, pp_db_default_queue_limit);
@@ -470,4 +457,19 @@ int pp_db_status(const char *text)
     }
     status = strtol(text, &end, 10);
     return (*end || end == text || status < 200 || status > 599) ? 0 : (int)status;
+}
+
+PGconn *pp_db_request_conn(pp_req_t *rq)
+{
+    ap_dbd_t *dbd = pp_dbd_acquire ? pp_dbd_acquire(rq->r) : NULL;
+
+    if (!dbd || strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0 || pp_db_connection_lost(dbd)) {
+        return NULL;
+    }
+    return apr_dbd_native_handle(dbd->driver, dbd->handle);
+}
+
+int pp_db_is_down(void)
+{
+    return apr_atomic_read32(&pp_db_shared->down) != 0;
 }

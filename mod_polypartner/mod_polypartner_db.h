@@ -34,4 +34,11 @@ int pp_db_send_row(pp_req_t *rq, const char **cols);
 /* Parses the status column of such a row; 0 if it is not an HTTP status. */
 int pp_db_status(const char *text);
 
+/* The request's own connection (mod_dbd's, the one pp_db_row uses; held
+ * until the request ends), or NULL when there is none that works. */
+struct pg_conn *pp_db_request_conn(pp_req_t *rq);
+
+/* Has the database been found unreachable (and not answered since)? */
+int pp_db_is_down(void);
+
 #endif
