@@ -1,6 +1,6 @@
 -- The tenant event feed: the triggers that note every event-worthy change,
 -- the flush that numbers a transaction's events at its commit (tables and
--- the scheme in migrations/012_events.sql), the purge of expired events, and
+-- the scheme in migrations/011_events.sql), the purge of expired events, and
 -- GET /v1/partner/events (the module's stream reads the same function).
 
 -- ---- noting changes ---------------------------------------------------------
