@@ -12,24 +12,42 @@ LANGUAGE sql STABLE AS $$
                   coalesce(to_json(f.client_order_id)::text, 'null'))
 $$;
 
-CREATE OR REPLACE FUNCTION engine.pp_order_json(p_order_id bigint) RETURNS text
+-- An order's JSON from its row, its token's row, its account's id and its
+-- fill's row (all NULL when it has none). No FROM, so PostgreSQL inlines it
+-- into the query that calls it: pp_order_json for one order, pp_list_orders
+-- for a page of them in one join.
+CREATE OR REPLACE FUNCTION engine.pp_order_row_json(o orders, t market_tokens, p_account_id uuid,
+                                                    f fills) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT format('{"order_id":%s,"account_id":%s,"client_order_id":%s,"market_id":%s,'
                   '"token_id":%s,"outcome":%s,"side":%s,"type":%s,"quantity":%s,'
                   '"limit_price":%s,"worst_price":%s,"status":%s,"reserved_cash":%s,'
                   '"created_at":%s,"cancelled_at":%s,"fill":%s}',
-                  o.id, to_json(a.id), coalesce(to_json(o.client_order_id)::text, 'null'),
+                  o.id, to_json(p_account_id), coalesce(to_json(o.client_order_id)::text, 'null'),
                   to_json(t.condition_id), to_json(o.token_id), to_json(t.outcome),
                   to_json(o.side), to_json(o.order_type), pp_json_qty(o.quantity),
                   pp_json_opt_qty(o.limit_price), pp_json_opt_qty(o.worst_price),
                   to_json(o.status), pp_json_money(o.reserved_cash),
                   pp_json_time_us(o.created_at),
                   coalesce(pp_json_time_us(o.cancelled_at), 'null'),
-                  coalesce((SELECT pp_fill_json(f) FROM fills f WHERE f.order_id = o.id), 'null'))
-    FROM orders o
-    JOIN market_tokens t ON t.token_id = o.token_id
-    JOIN accounts a ON a.wallet_id = o.wallet_id
-    WHERE o.id = p_order_id
+                  CASE WHEN f.order_id IS NULL THEN 'null' ELSE pp_fill_json(f) END)
+$$;
+
+-- One order's JSON; NULL for an unknown id or an order of a wallet without an
+-- account. PL/pgSQL with one static statement, so its plan is cached for the
+-- session (as a LANGUAGE sql function with a FROM it was planned afresh at
+-- every call).
+CREATE OR REPLACE FUNCTION engine.pp_order_json(p_order_id bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT pp_order_row_json(o, t, a.id, f)
+        FROM orders o
+        JOIN market_tokens t ON t.token_id = o.token_id
+        JOIN accounts a ON a.wallet_id = o.wallet_id
+        LEFT JOIN fills f ON f.order_id = o.id
+        WHERE o.id = p_order_id);
+END
 $$;
 
 -- Was the order errors' helper, which named their status; pp_error takes it from the catalogue.
@@ -214,9 +232,13 @@ BEGIN
         SELECT id FROM orders
         WHERE wallet_id = a.wallet_id AND (p_before_id IS NULL OR id < p_before_id)
         ORDER BY id DESC LIMIT p_limit + 1) s;
+    -- the page rendered in one join (not one pp_order_json query per order)
     RETURN QUERY SELECT 200,
-        '[' || coalesce((SELECT string_agg(pp_order_json(x.id), ',' ORDER BY x.n)
-                         FROM unnest(v_ids[1:p_limit]) WITH ORDINALITY AS x(id, n)), '') || ']',
+        '[' || coalesce((SELECT string_agg(pp_order_row_json(o, t, a.id, f), ',' ORDER BY x.n)
+                         FROM unnest(v_ids[1:p_limit]) WITH ORDINALITY AS x(id, n)
+                         JOIN orders o ON o.id = x.id
+                         JOIN market_tokens t ON t.token_id = o.token_id
+                         LEFT JOIN fills f ON f.order_id = o.id), '') || ']',
         CASE WHEN coalesce(array_length(v_ids, 1), 0) > p_limit THEN v_ids[p_limit] END;
 END
 $$;

@@ -150,11 +150,16 @@ $$;
 GRANT EXECUTE ON FUNCTION api.pp_login_token_redeem(bytea,bytea,integer) TO polypartner_api;
 
 -- The trader of a live session (not ended, not expired), else NULL.
+-- PL/pgSQL, so the plan is cached: it runs before every request of the
+-- trader's page (a SECURITY DEFINER LANGUAGE sql function is never inlined
+-- and was planned afresh at every call).
 CREATE OR REPLACE FUNCTION api.pp_session_user(p_session_hash bytea) RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, engine, pg_temp AS $$
-    SELECT user_id FROM sessions
-    WHERE session_hash = p_session_hash AND ended_at IS NULL AND expires_at > now()
+BEGIN
+    RETURN (SELECT user_id FROM sessions
+            WHERE session_hash = p_session_hash AND ended_at IS NULL AND expires_at > now());
+END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_session_user(bytea) TO polypartner_api;
 

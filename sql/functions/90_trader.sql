@@ -77,9 +77,12 @@ GRANT EXECUTE ON FUNCTION api.pp_trader_account(bigint,uuid) TO polypartner_api;
 -- The tenant of an account the trader owns, else NULL: the module then calls
 -- the partner functions (pp_place_order, pp_cancel_order, pp_list_orders,
 -- pp_list_trades) with that tenant, so trading has one implementation.
+-- PL/pgSQL, so its plan is cached (as pp_session_user's).
 CREATE OR REPLACE FUNCTION api.pp_trader_account_tenant(p_user_id bigint, p_account_id uuid) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, engine, pg_temp AS $$
-    SELECT tenant FROM accounts WHERE id = p_account_id AND user_id = p_user_id
+BEGIN
+    RETURN (SELECT tenant FROM accounts WHERE id = p_account_id AND user_id = p_user_id);
+END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_trader_account_tenant(bigint,uuid) TO polypartner_api;
