@@ -143,34 +143,9 @@ BEGIN
 END
 $$;
 
--- The order as pp_order_json renders it, text for text (test/sql/260_events
--- compares them), in PL/pgSQL so that its plan is cached: pp_order_json, a
--- SQL function that cannot be inlined, is planned afresh on every call, which
--- cost each POST orders half a millisecond of CPU more here. Once
--- pp_order_json is plan-cached itself, call it instead.
-CREATE OR REPLACE FUNCTION engine.pp_event_order_json(p_order_id bigint) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (
-        SELECT format('{"order_id":%s,"account_id":%s,"client_order_id":%s,"market_id":%s,'
-                      '"token_id":%s,"outcome":%s,"side":%s,"type":%s,"quantity":%s,'
-                      '"limit_price":%s,"worst_price":%s,"status":%s,"reserved_cash":%s,'
-                      '"created_at":%s,"cancelled_at":%s,"fill":%s}',
-                      o.id, to_json(a.id), coalesce(to_json(o.client_order_id)::text, 'null'),
-                      to_json(t.condition_id), to_json(o.token_id), to_json(t.outcome),
-                      to_json(o.side), to_json(o.order_type), pp_json_qty(o.quantity),
-                      pp_json_opt_qty(o.limit_price), pp_json_opt_qty(o.worst_price),
-                      to_json(o.status), pp_json_money(o.reserved_cash),
-                      pp_json_time_us(o.created_at),
-                      coalesce(pp_json_time_us(o.cancelled_at), 'null'),
-                      coalesce((SELECT pp_fill_json(f) FROM fills f WHERE f.order_id = o.id),
-                               'null'))
-        FROM orders o
-        JOIN market_tokens t ON t.token_id = o.token_id
-        JOIN accounts a ON a.wallet_id = o.wallet_id
-        WHERE o.id = p_order_id);
-END
-$$;
+-- (an order's data was a plan-cached copy of pp_order_json while that one was
+-- planned at every call; it is plan-cached itself now)
+DROP FUNCTION IF EXISTS engine.pp_event_order_json(bigint);
 
 -- An event's data: what the endpoint that made the change answers (the
 -- account as created, the account envelope, the order), the trades feed's
@@ -185,7 +160,7 @@ BEGIN
     WHEN 'account.updated', 'account.closed', 'account.reset' THEN
         RETURN pp_account_envelope(p_account_id);
     WHEN 'order.placed', 'order.cancelled' THEN
-        RETURN pp_event_order_json(p_ref);
+        RETURN pp_order_json(p_ref);
     WHEN 'trade.filled' THEN
         RETURN (SELECT pp_fill_json(f) FROM fills f WHERE f.order_id = p_ref);
     WHEN 'position.settled' THEN

@@ -318,7 +318,7 @@ BEGIN
 END
 $$;
 
--- test: pp_event_order_json renders every order state exactly as pp_order_json
+-- test: an order event's data is the order as the orders endpoints render it, in every state
 DO $$
 DECLARE
     u bigint := pp_test_user('ev-a', 'ev-11', 'ev11@example.com');
@@ -332,9 +332,9 @@ BEGIN
     o := pp_test_place('ev-a', a, '260081', 'BUY', 'limit', 1, 0.20);
     PERFORM pp_cancel_order('ev-a', a, o);
     PERFORM pp_test_eq((SELECT count(*) FROM orders o2 JOIN accounts x ON x.wallet_id = o2.wallet_id
-                        WHERE x.id = a AND pp_event_order_json(o2.id) IS DISTINCT FROM pp_order_json(o2.id)),
+                        WHERE x.id = a AND pp_event_data('order.placed', a, o2.id) IS DISTINCT FROM pp_order_json(o2.id)),
                        0::bigint, 'orders rendered differently');
-    PERFORM pp_test_eq(pp_event_order_json(-1), NULL::text, 'unknown order');
+    PERFORM pp_test_eq(pp_event_data('order.placed', a, -1), NULL::text, 'unknown order');
 END
 $$;
 
