@@ -1,4 +1,4 @@
--- The risk state of accounts (tables: migration 013). Equity is the account
+-- The risk state of accounts (tables: migration 012). Equity is the account
 -- envelope's: balance + reserved cash + open positions at their marks. The
 -- marks below are the extremes of equity taken after every committed
 -- transaction that changes it: each API or price-feed function that can move

@@ -51,6 +51,20 @@ LANGUAGE sql STABLE AS $$
     FROM a, w, reserved, totals
 $$;
 
+-- api.pp_get_account as it was (a check, then the envelope: here the old one).
+CREATE FUNCTION pg_temp.old_get_account(p_tenant text, p_account_id uuid)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM 1 FROM accounts WHERE id = p_account_id AND tenant = p_tenant;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM pp_account_not_found();
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 200, pg_temp.old_account_envelope(p_account_id);
+END
+$$;
+
 -- engine.pp_order_json as it was: LANGUAGE sql.
 CREATE FUNCTION pg_temp.old_order_json(p_order_id bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -280,6 +294,31 @@ BEGIN
         n := n + 1;
     END LOOP;
     PERFORM pp_test_eq(n, 15, 'envelopes compared');
+END
+$$;
+
+-- test: pp_get_account answers what it answered for every account under every tenant, and unknown ids
+DO $$
+DECLARE
+    r record;
+    v_new record;
+    v_old record;
+    n integer := 0;
+BEGIN
+    PERFORM pg_temp.seed();
+    FOR r IN SELECT t.tenant, a.id
+             FROM (SELECT DISTINCT tenant FROM accounts UNION ALL SELECT 'no-such-tenant') t,
+                  (SELECT id FROM accounts UNION ALL SELECT gen_random_uuid()
+                   UNION ALL SELECT NULL::uuid) a LOOP
+        SELECT * INTO STRICT v_new FROM pp_get_account(r.tenant, r.id);
+        SELECT * INTO STRICT v_old FROM pg_temp.old_get_account(r.tenant, r.id);
+        IF (v_new.status, v_new.body) IS DISTINCT FROM (v_old.status, v_old.body) THEN
+            RAISE EXCEPTION 'pp_get_account(%, %) differs:% old % % % new % %', r.tenant, r.id,
+                chr(10), v_old.status, v_old.body, chr(10), v_new.status, v_new.body;
+        END IF;
+        n := n + 1;
+    END LOOP;
+    PERFORM pp_test_eq(n, 4 * 15, 'answers compared');
 END
 $$;
 
