@@ -124,7 +124,9 @@ BEGIN
         SELECT * INTO STRICT a FROM accounts WHERE id = r.account_id;
         SELECT * INTO STRICT e FROM pp_wallet_equity(a.wallet_id);
         SELECT * INTO STRICT d FROM pp_trading_day(a.tenant, v_now);
-        IF d.trading_day <> r.trading_day THEN
+        -- a new day began (by its instant: a boundary moved by the tenant's
+        -- settings may keep the date)
+        IF d.started_at <> r.day_started_at THEN
             -- nothing committed since the boundary: the day starts at the
             -- equity and cash of the last commit
             UPDATE account_days SET close_equity = r.equity
@@ -233,7 +235,7 @@ BEGIN
     SELECT tenant INTO STRICT v_tenant FROM accounts WHERE id = p_account_id;
     IF NOT r.frozen THEN
         SELECT * INTO STRICT d FROM pp_trading_day(v_tenant, clock_timestamp());
-        IF d.trading_day <> r.trading_day THEN
+        IF d.started_at <> r.day_started_at THEN
             r.trading_day := d.trading_day;
             r.day_started_at := d.started_at;
             r.day_start_equity := r.equity;
@@ -325,7 +327,7 @@ BEGIN
         ORDER BY trading_day DESC LIMIT p_limit + 1) x;
     -- today, rolled but not yet committed in
     SELECT * INTO d FROM pp_trading_day(a.tenant, clock_timestamp());
-    IF r.account_id IS NOT NULL AND NOT r.frozen AND d.trading_day > r.trading_day
+    IF r.account_id IS NOT NULL AND NOT r.frozen AND d.started_at > r.day_started_at
        AND d.trading_day < v_before THEN
         v_rows := ROW(a.id, a.reset_count, d.trading_day, d.started_at, r.equity, r.balance,
                       r.equity, r.equity, r.equity, 0, 0, 0)::account_days

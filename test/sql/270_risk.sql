@@ -137,12 +137,17 @@ DECLARE
     e0 text;
     r account_risk;
     page record;
+    zone text;
 BEGIN
     PERFORM pp_test_market('0xe270d', ARRAY['270011', '270012']);
     PERFORM pp_test_price('270011', 0.40, 0.42);
     PERFORM pp_test_place('rk-d', a, '270011', 'BUY', 'market', 100);
     PERFORM pp_test_price('270011', 0.20, 0.22);          -- the old day's low
-    UPDATE tenants SET day_boundary = (boundary AT TIME ZONE 'UTC')::time, day_zone = 'UTC'
+    -- a zone where the boundary is after 12:00 local, so the new day carries
+    -- another date than the one the account was created in, whatever the hour
+    zone := CASE WHEN extract(hour FROM boundary AT TIME ZONE 'UTC') < 12 THEN 'Etc/GMT-12'
+                 ELSE 'UTC' END;
+    UPDATE tenants SET day_boundary = (boundary AT TIME ZONE zone)::time, day_zone = zone
     WHERE name = 'rk-d';
     PERFORM pg_sleep(greatest(0, extract(epoch FROM boundary - clock_timestamp())::float8 + 0.2));
     e0 := pp_account_envelope(a)::jsonb->>'equity';
