@@ -4,10 +4,8 @@
 -- the cost of the bare query. Runs as a pgbench script and, with its
 -- variable replaced, in psql; pgbench takes any colon followed by a letter
 -- for a variable, hence the "realized_pnl" null as an argument and the time
--- format's quoted colons. Since issue 13 the answer ends with the risk object;
--- both sides append it with engine.pp_risk_json, so the ratio compares the
--- envelope (the part this query writes out by hand).
-SELECT 200 AS status, left(format(
+-- format's quoted colons.
+SELECT 200 AS status, format(
         '{"account_id":%s,"external_id":%s,"stage":%s,"status":%s,"balance":%s,'
         '"reserved_cash":%s,"starting_balance":%s,"equity":%s,"unrealized_pnl":%s,'
         '"realized_pnl":%s,"open_positions":%s,"rules":%s,"metadata":%s,"updated_at":%s}',
@@ -17,8 +15,7 @@ SELECT 200 AS status, left(format(
         to_json(round(w.balance + r.cash + op.value, 2)::text),
         to_json(round(w.balance + r.cash + op.value - a.starting_balance, 2)::text),
         'null', op.list, a.rules, a.metadata,
-        to_json(to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS"Z"'))), -1)
-    || ',"risk":' || engine.pp_risk_json(a.id) || '}' AS body
+        to_json(to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS"Z"'))) AS body
 FROM public.accounts a
 JOIN public.wallets w ON w.id = a.wallet_id
 CROSS JOIN LATERAL (

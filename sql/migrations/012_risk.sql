@@ -12,7 +12,7 @@ ALTER TABLE tenants
     ADD COLUMN day_zone     text NOT NULL DEFAULT 'UTC';
 
 CREATE TABLE account_risk (
-    account_id          uuid NOT NULL REFERENCES accounts (id),
+    account_id          uuid NOT NULL REFERENCES accounts (id) ON UPDATE CASCADE,
     epoch               integer NOT NULL,          -- accounts.reset_count of this history
     started_at          timestamptz NOT NULL,
     equity              numeric NOT NULL,          -- after the last committed change
@@ -54,7 +54,7 @@ CREATE TABLE account_days (
     traded_notional  numeric NOT NULL DEFAULT 0,
     fees             numeric NOT NULL DEFAULT 0,
     PRIMARY KEY (account_id, epoch, trading_day),
-    FOREIGN KEY (account_id, epoch) REFERENCES account_risk (account_id, epoch)
+    FOREIGN KEY (account_id, epoch) REFERENCES account_risk (account_id, epoch) ON UPDATE CASCADE
 );
 
 -- Existing accounts start their history now, at their current equity (the
