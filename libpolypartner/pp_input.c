@@ -220,6 +220,27 @@ const pp_input_t pp_input_markets_query = {
     "markets-list", "cursor is not one this endpoint issued for these filters"
 };
 
+static int pp_input_parse_days_query(pp_input_req_t *in)
+{
+    pp_trades_query_t q;
+
+    if ((in->message = pp_query_parse_trades(in->pool, in->query, &q)) != NULL) {
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    if (*q.side || *q.market_id) {
+        in->message = "the day list takes only limit and cursor";
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    pp_input_set(in, "limit", apr_itoa(in->pool, q.limit));
+    in->cursor = q.cursor;
+    return -1;
+}
+
+const pp_input_t pp_input_days_query = {
+    0, (const char *const[]){ "limit", NULL }, pp_input_parse_days_query, "days-list",
+    "cursor is not one this endpoint issued for this account"
+};
+
 /* The event feed and its stream: one cursor for both (the same scope and
  * key), bound to the tenant and the filters. */
 static int pp_input_parse_events(pp_input_req_t *in, int stream)

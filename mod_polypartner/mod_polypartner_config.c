@@ -63,6 +63,9 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
         conf->public_url_secure = base->public_url_secure;
         conf->public_origin = base->public_origin;
     }
+/* The tz database PostgreSQL reads too (Debian builds it with the system's). */
+#define PP_ZONEINFO_DIR "/usr/share/zoneinfo"
+
 #define PP_PICK(f, unset) conf->f = add->f != (unset) ? add->f : base->f
     PP_PICK(mail.url, NULL);
     PP_PICK(mail.starttls, -1);
@@ -365,6 +368,17 @@ static const char *pp_cmd_tenant_fee_rate(cmd_parms *cmd, void *dconf, const cha
     return err ? err : pp_tenant_set_fee_rate(cmd->pool, t, rate);
 }
 
+static const char *pp_cmd_tenant_day_boundary(cmd_parms *cmd, void *dconf, const char *hhmm,
+                                              const char *zone)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    return err ? err
+               : pp_tenant_set_day_boundary(cmd->pool, t, hhmm, zone ? zone : "UTC",
+                                            PP_ZONEINFO_DIR);
+}
+
 static const char *pp_cmd_cursor_secret(cmd_parms *cmd, void *dconf, const char *secret)
 {
     pp_server_conf_t *conf = pp_config_of(cmd);
@@ -648,6 +662,9 @@ const command_rec pp_config_cmds[] = {
                   "minimum and maximum starting balance (default 100.00 1000000.00)"),
     AP_INIT_TAKE1("PolyPartnerTenantFeeRate", pp_cmd_tenant_fee_rate, NULL, RSRC_CONF,
                   "fee charged on each fill as a fraction of its notional (default 0)"),
+    AP_INIT_TAKE12("PolyPartnerTenantDayBoundary", pp_cmd_tenant_day_boundary, NULL, RSRC_CONF,
+                   "local time and IANA zone where the tenant's trading day begins "
+                   "(default 00:00 UTC)"),
     AP_INIT_TAKE1("PolyPartnerCursorSecret", pp_cmd_cursor_secret, NULL, RSRC_CONF,
                   "secret that signs pagination cursors (32+ characters)"),
     AP_INIT_TAKE1("PolyPartnerMaxPriceAge", pp_cmd_max_price_age, NULL, RSRC_CONF,

@@ -6,6 +6,7 @@
 #include "pp_session.h"
 #include "pp_token.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 APLOG_USE_MODULE(polypartner);
@@ -92,11 +93,33 @@ int pp_endpoint_prepare(pp_req_t *rq, int *rc)
     return 1;
 }
 
+/* The tenants' settings the engine needs (where their trading day begins),
+ * written by each process before its first statement: idempotent, so
+ * threads racing to do it are harmless. */
+static int pp_endpoint_send_settings(pp_req_t *rq, int *rc)
+{
+    pp_tenants_t *tenants = rq->conf->tenants;
+    const char *args[1], *cols[1];
+
+    if (apr_atomic_read32(&tenants->settings_sent)) {
+        return 1;
+    }
+    args[0] = pp_tenants_settings_json(rq->r->pool, tenants);
+    if (!pp_db_row(rq, "SELECT api.pp_configure_tenants(%s::jsonb)", 1, args, 1, cols, rc)) {
+        return 0;
+    }
+    apr_atomic_set32(&tenants->settings_sent, 1);
+    return 1;
+}
+
 int pp_endpoint_call(pp_req_t *rq, int ncols, const char **cols, int *rc)
 {
     const char **names, **args, *sql;
     int n, i;
 
+    if (!pp_endpoint_send_settings(rq, rc)) {
+        return 0;
+    }
     sql = pp_route_sql(rq->r->pool, rq->route.row->sql, &names, &n);
     args = apr_palloc(rq->r->pool, sizeof(*args) * (apr_size_t)(n + 1));
     for (i = 0; i < n; i++) {

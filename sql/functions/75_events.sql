@@ -158,7 +158,7 @@ BEGIN
     WHEN 'account.created' THEN
         RETURN (SELECT pp_account_created_json(a) FROM accounts a WHERE a.id = p_account_id);
     WHEN 'account.updated', 'account.closed', 'account.reset' THEN
-        RETURN pp_account_envelope(p_account_id);
+        RETURN pp_account_state(p_account_id);   -- with its risk object, as the endpoints answer
     WHEN 'order.placed', 'order.cancelled' THEN
         RETURN pp_order_json(p_ref);
     WHEN 'trade.filled' THEN

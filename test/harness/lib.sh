@@ -23,7 +23,7 @@ PP_DEPS=(apache2 apache2-dev libaprutil1-dbd-pgsql libjson-c-dev libcurl4-openss
          libssl-dev libpq-dev check autoconf automake libtool pkg-config make gcc
          postgresql-15 postgresql-client-15 curl ca-certificates
          python3 python3-websockets python3-aiosmtpd libwebsockets-dev
-         libidn2-dev libunistring-dev
+         libidn2-dev libunistring-dev tzdata
          clang-14 libclang-rt-14-dev llvm-14 libasan8 libubsan1  # fuzzing, sanitizer runs
          clang-format-14)  # tools/check-format
 
@@ -439,6 +439,7 @@ pp_tenants_conf() {
 <PolyPartnerTenant other>
     PolyPartnerTenantKey $OTHER_KEY_HASH $PP_FULL_PERMS
     PolyPartnerTenantRedirectAllow https://other.example.com/
+    PolyPartnerTenantDayBoundary 17:00 America/New_York
 </PolyPartnerTenant>
 <PolyPartnerTenant pending>
     PolyPartnerTenantEnabled Off
