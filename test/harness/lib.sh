@@ -25,7 +25,8 @@ PP_DEPS=(apache2 apache2-dev libaprutil1-dbd-pgsql libjson-c-dev libcurl4-openss
          python3 python3-websockets python3-aiosmtpd libwebsockets-dev
          libidn2-dev libunistring-dev tzdata
          clang-14 libclang-rt-14-dev llvm-14 libasan8 libubsan1  # fuzzing, sanitizer runs
-         clang-format-14)  # tools/check-format
+         clang-format-14  # tools/check-format
+         wrk linux-perf)  # bench/api (load, CPU profile)
 
 pp_log() { printf 'harness: %s\n' "$*" >&2; }
 pp_err() { printf 'harness: ERROR: %s\n' "$*" >&2; }
