@@ -100,6 +100,29 @@ BEGIN
 END
 $$;
 
+-- The history r as of a new trading day d: nothing has been committed since
+-- its boundary, so the day starts (and ranges) at the equity and cash of the
+-- last commit. r unchanged when d is the day r is already in (told by the
+-- day's start instant: a boundary moved by the tenant may keep the date).
+CREATE OR REPLACE FUNCTION engine.pp_risk_rolled(r account_risk, p_day date,
+                                                 p_started_at timestamptz)
+RETURNS account_risk
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_started_at <> r.day_started_at THEN
+        r.trading_day := p_day;
+        r.day_started_at := p_started_at;
+        r.day_start_equity := r.equity;
+        r.day_start_balance := r.balance;
+        r.day_high_equity := r.equity;
+        r.day_high_at := p_started_at;
+        r.day_low_equity := r.equity;
+        r.day_low_at := p_started_at;
+    END IF;
+    RETURN r;
+END
+$$;
+
 -- Brings the risk rows of these accounts up to their equity and cash now.
 -- Rows are locked in account order before equity is read, so a concurrent
 -- transaction's commit is either wholly seen or waits for this one.
@@ -124,21 +147,11 @@ BEGIN
         SELECT * INTO STRICT a FROM accounts WHERE id = r.account_id;
         SELECT * INTO STRICT e FROM pp_wallet_equity(a.wallet_id);
         SELECT * INTO STRICT d FROM pp_trading_day(a.tenant, v_now);
-        -- a new day began (by its instant: a boundary moved by the tenant's
-        -- settings may keep the date)
         IF d.started_at <> r.day_started_at THEN
-            -- nothing committed since the boundary: the day starts at the
-            -- equity and cash of the last commit
+            -- the old day closed at the last commit
             UPDATE account_days SET close_equity = r.equity
             WHERE account_id = r.account_id AND epoch = r.epoch AND trading_day = r.trading_day;
-            r.trading_day := d.trading_day;
-            r.day_started_at := d.started_at;
-            r.day_start_equity := r.equity;
-            r.day_start_balance := r.balance;
-            r.day_high_equity := r.equity;
-            r.day_high_at := d.started_at;
-            r.day_low_equity := r.equity;
-            r.day_low_at := d.started_at;
+            r := pp_risk_rolled(r, d.trading_day, d.started_at);
         END IF;
         IF e.equity > r.day_high_equity THEN
             r.day_high_equity := e.equity;
@@ -235,16 +248,7 @@ BEGIN
     SELECT tenant INTO STRICT v_tenant FROM accounts WHERE id = p_account_id;
     IF NOT r.frozen THEN
         SELECT * INTO STRICT d FROM pp_trading_day(v_tenant, clock_timestamp());
-        IF d.started_at <> r.day_started_at THEN
-            r.trading_day := d.trading_day;
-            r.day_started_at := d.started_at;
-            r.day_start_equity := r.equity;
-            r.day_start_balance := r.balance;
-            r.day_high_equity := r.equity;
-            r.day_high_at := d.started_at;
-            r.day_low_equity := r.equity;
-            r.day_low_at := d.started_at;
-        END IF;
+        r := pp_risk_rolled(r, d.trading_day, d.started_at);
     END IF;
     RETURN format(
         '{"trading_day":%s,"day_started_at":%s,"day_start_equity":%s,"day_start_balance":%s,'
