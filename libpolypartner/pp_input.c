@@ -2,6 +2,7 @@
 #include "pp_accounts.h"
 #include "pp_codec.h"
 #include "pp_error.h"
+#include "pp_events.h"
 #include "pp_json.h"
 #include "pp_orders.h"
 #include "pp_query.h"
@@ -217,4 +218,69 @@ static int pp_input_parse_markets_query(pp_input_req_t *in)
 const pp_input_t pp_input_markets_query = {
     0, (const char *const[]){ "search", "market_id", "limit", NULL }, pp_input_parse_markets_query,
     "markets-list", "cursor is not one this endpoint issued for these filters"
+};
+
+static int pp_input_parse_days_query(pp_input_req_t *in)
+{
+    pp_trades_query_t q;
+
+    if ((in->message = pp_query_parse_trades(in->pool, in->query, &q)) != NULL) {
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    if (*q.side || *q.market_id) {
+        in->message = "the day list takes only limit and cursor";
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    pp_input_set(in, "limit", apr_itoa(in->pool, q.limit));
+    in->cursor = q.cursor;
+    return -1;
+}
+
+const pp_input_t pp_input_days_query = {
+    0, (const char *const[]){ "limit", NULL }, pp_input_parse_days_query, "days-list",
+    "cursor is not one this endpoint issued for this account"
+};
+
+/* The event feed and its stream: one cursor for both (the same scope and
+ * key), bound to the tenant and the filters. */
+static int pp_input_parse_events(pp_input_req_t *in, int stream)
+{
+    pp_events_query_t q;
+
+    if ((in->message = pp_query_parse_events(in->pool, in->query, &q)) != NULL) {
+        return PP_ERR_VALIDATION_FAILED;
+    }
+    /* the stream reads in pages of the largest size and never long-polls */
+    pp_input_set(in, "limit", apr_itoa(in->pool, stream ? PP_TRADES_LIMIT_MAX : q.limit));
+    pp_input_set(in, "types", pp_input_nonempty(q.types));
+    pp_input_set(in, "account_id", pp_input_nonempty(q.account_id));
+    pp_input_set(in, "wait", apr_itoa(in->pool, stream ? 0 : q.wait));
+    in->cursor = q.cursor;
+    in->cursor_scope = pp_events_scope(in->pool, in->tenant ? in->tenant->name : "", q.types,
+                                       q.account_id);
+    return -1;
+}
+
+static int pp_input_parse_events_query(pp_input_req_t *in)
+{
+    return pp_input_parse_events(in, 0);
+}
+
+static int pp_input_parse_events_stream(pp_input_req_t *in)
+{
+    return pp_input_parse_events(in, 1);
+}
+
+#define PP_INPUT_EVENTS_REFUSED                                                               \
+    "cursor is not one the event feed issued for this tenant and these filters; start again " \
+    "without a cursor"
+
+const pp_input_t pp_input_events_query = {
+    0, (const char *const[]){ "limit", "types", "account_id", "wait", NULL },
+    pp_input_parse_events_query, "events-feed", PP_INPUT_EVENTS_REFUSED
+};
+
+const pp_input_t pp_input_events_stream = {
+    0, (const char *const[]){ "limit", "types", "account_id", "wait", NULL },
+    pp_input_parse_events_stream, "events-feed", PP_INPUT_EVENTS_REFUSED
 };

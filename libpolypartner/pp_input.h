@@ -44,7 +44,10 @@ extern const pp_input_t pp_input_account_patch;
 extern const pp_input_t pp_input_order;
 extern const pp_input_t pp_input_trades_query;
 extern const pp_input_t pp_input_orders_query;
+extern const pp_input_t pp_input_days_query;
 extern const pp_input_t pp_input_markets_query;
+extern const pp_input_t pp_input_events_query;  /* GET /v1/partner/events */
+extern const pp_input_t pp_input_events_stream; /* its stream */
 
 /* Runs input's parse with the request's parts; -1 or the error. */
 int pp_input_read(const pp_input_t *input, pp_input_req_t *in);

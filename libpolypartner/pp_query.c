@@ -1,5 +1,7 @@
 #include "pp_query.h"
+#include "pp_accounts.h"
 #include "pp_codec.h"
+#include "pp_events.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -95,14 +97,42 @@ static int pp_query_parse_limit(const char *s, int *out)
     return 1;
 }
 
-enum { PP_Q_LIMIT, PP_Q_CURSOR, PP_Q_SIDE, PP_Q_MARKET, PP_Q_SEARCH, PP_Q_COUNT };
-static const char *const pp_query_names[PP_Q_COUNT] = { "limit", "cursor", "side", "market_id",
-                                                        "search" };
+enum {
+    PP_Q_LIMIT,
+    PP_Q_CURSOR,
+    PP_Q_SIDE,
+    PP_Q_MARKET,
+    PP_Q_SEARCH,
+    PP_Q_TYPES,
+    PP_Q_ACCOUNT,
+    PP_Q_WAIT,
+    PP_Q_COUNT
+};
+static const char *const pp_query_names[PP_Q_COUNT] = { "limit",      "cursor", "side",
+                                                        "market_id",  "search", "types",
+                                                        "account_id", "wait" };
 
 typedef struct {
-    int limit;
-    const char *side, *market_id, *cursor, *search;
+    int limit, wait;
+    const char *side, *market_id, *cursor, *search, *types, *account_id;
 } pp_query_all_t;
+
+/* wait: whole seconds 0..PP_EVENTS_WAIT_MAX, digits only. */
+static int pp_query_parse_wait(const char *s, int *out)
+{
+    int v = 0;
+
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > PP_EVENTS_WAIT_MAX) {
+            return 0;
+        }
+    }
+    *out = v;
+    return 1;
+}
 
 /* Parses the parameters whose bit is in known; all others are unknown. */
 static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned known,
@@ -116,6 +146,9 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
     out->market_id = "";
     out->cursor = NULL;
     out->search = "";
+    out->types = "";
+    out->account_id = "";
+    out->wait = 0;
     if (s == NULL) {
         return NULL;
     }
@@ -192,6 +225,32 @@ static const char *pp_query_parse(apr_pool_t *p, const char *args, unsigned know
                 out->search = value;
                 break;
             }
+            case PP_Q_TYPES: {
+                const char *err = pp_events_parse_types(p, value, &out->types);
+                if (err) {
+                    return err;
+                }
+                break;
+            }
+            case PP_Q_ACCOUNT: {
+                char *id, *c;
+                if (!pp_accounts_is_uuid(value)) {
+                    return "account_id must be a UUID";
+                }
+                /* canonical lowercase: cursors bind to it byte for byte */
+                for (c = id = apr_pstrdup(p, value); *c; c++) {
+                    if (*c >= 'A' && *c <= 'F') {
+                        *c = (char)(*c - 'A' + 'a');
+                    }
+                }
+                out->account_id = id;
+                break;
+            }
+            case PP_Q_WAIT:
+                if (!pp_query_parse_wait(value, &out->wait)) {
+                    return "wait must be a whole number of seconds from 0 to 30";
+                }
+                break;
             case PP_Q_CURSOR:
                 /* "cursor=" reads as no cursor, i.e. the first page, as
                  * clients building the URL from an empty next_cursor
@@ -231,5 +290,20 @@ const char *pp_query_parse_markets(apr_pool_t *p, const char *args, pp_markets_q
     out->search = all.search;
     out->market_id = all.market_id;
     out->cursor = all.cursor;
+    return err;
+}
+
+const char *pp_query_parse_events(apr_pool_t *p, const char *args, pp_events_query_t *out)
+{
+    pp_query_all_t all;
+    const char *err = pp_query_parse(p, args,
+                                     (1u << PP_Q_LIMIT) | (1u << PP_Q_CURSOR) | (1u << PP_Q_TYPES)
+                                         | (1u << PP_Q_ACCOUNT) | (1u << PP_Q_WAIT),
+                                     &all);
+    out->limit = all.limit;
+    out->cursor = all.cursor;
+    out->types = all.types;
+    out->account_id = all.account_id;
+    out->wait = all.wait;
     return err;
 }

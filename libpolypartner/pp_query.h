@@ -37,4 +37,18 @@ typedef struct {
 /* GET /v1/markets: limit, cursor, market_id and search, by the same rules. */
 const char *pp_query_parse_markets(apr_pool_t *p, const char *args, pp_markets_query_t *out);
 
+#define PP_EVENTS_WAIT_MAX 30
+
+typedef struct {
+    int limit;              /* 1..500, default 100 */
+    const char *cursor;     /* NULL if absent */
+    const char *types;      /* canonical (pp_events_parse_types), "" if absent */
+    const char *account_id; /* lowercase UUID, "" if absent */
+    int wait;               /* seconds, 0..30, default 0 */
+} pp_events_query_t;
+
+/* GET /v1/partner/events and its stream: limit, cursor, types, account_id
+ * and wait, by the same rules. */
+const char *pp_query_parse_events(apr_pool_t *p, const char *args, pp_events_query_t *out);
+
 #endif

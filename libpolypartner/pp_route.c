@@ -179,6 +179,7 @@ const char *const pp_route_context_names[] = {
     "link_limit",
     "link_window",
     "session_ttl",
+    "event_retention",
     "after_1",
     "after_2",      /* a paged list's cursor position */
     "session_hash", /* the trader's session */

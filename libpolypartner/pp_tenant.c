@@ -2,7 +2,10 @@
 #include "pp_apikey.h"
 #include "pp_codec.h"
 #include "pp_decimal.h"
+#include "pp_json.h"
 #include "pp_redirect.h"
+
+#include <apr_file_info.h>
 
 #include <apr_strings.h>
 #include <openssl/crypto.h>
@@ -64,6 +67,8 @@ const char *pp_tenants_add(pp_tenants_t *reg, const char *name, pp_tenant_t **ou
     t->min_balance = PP_TENANT_DEFAULT_MIN_BALANCE;
     t->max_balance = PP_TENANT_DEFAULT_MAX_BALANCE;
     t->fee_rate = "0";
+    t->day_boundary = "00:00";
+    t->day_zone = "UTC";
     APR_ARRAY_PUSH(reg->tenants, pp_tenant_t *) = t;
     *out = t;
     return NULL;
@@ -192,4 +197,61 @@ const char *pp_tenant_set_default_redirect(apr_pool_t *p, pp_tenant_t *t, const 
     }
     t->default_redirect = apr_pstrdup(p, url);
     return NULL;
+}
+
+static int pp_tenant_is_zone_name(const char *zone)
+{
+    const char *c;
+
+    if (!*zone || strlen(zone) > 64 || zone[0] == '/' || strstr(zone, "..")) {
+        return 0;
+    }
+    for (c = zone; *c; c++) {
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+              || *c == '/' || *c == '_' || *c == '-' || *c == '+')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *pp_tenant_set_day_boundary(apr_pool_t *p, pp_tenant_t *t, const char *hhmm,
+                                       const char *zone, const char *zoneinfo_dir)
+{
+    apr_finfo_t info;
+
+    if (strlen(hhmm) != 5 || hhmm[2] != ':' || hhmm[0] < '0' || hhmm[0] > '2' || hhmm[1] < '0'
+        || hhmm[1] > '9' || hhmm[3] < '0' || hhmm[3] > '5' || hhmm[4] < '0' || hhmm[4] > '9'
+        || (hhmm[0] == '2' && hhmm[1] > '3')) {
+        return apr_psprintf(p,
+                            "invalid day boundary '%s': expected a local time HH:MM from 00:00 "
+                            "to 23:59, e.g. 17:00",
+                            hhmm);
+    }
+    if (!pp_tenant_is_zone_name(zone)
+        || apr_stat(&info, apr_pstrcat(p, zoneinfo_dir, "/", zone, NULL), APR_FINFO_TYPE, p)
+               != APR_SUCCESS
+        || info.filetype != APR_REG) {
+        return apr_psprintf(p,
+                            "unknown time zone '%s': expected an IANA zone such as "
+                            "America/New_York or UTC (see %s)",
+                            zone, zoneinfo_dir);
+    }
+    t->day_boundary = apr_pstrdup(p, hhmm);
+    t->day_zone = apr_pstrdup(p, zone);
+    return NULL;
+}
+
+const char *pp_tenants_settings_json(apr_pool_t *p, const pp_tenants_t *reg)
+{
+    const char *out = "[";
+    int i;
+
+    for (i = 0; i < reg->tenants->nelts; i++) {
+        const pp_tenant_t *t = APR_ARRAY_IDX(reg->tenants, i, pp_tenant_t *);
+        out = apr_pstrcat(p, out, i ? "," : "", "{\"tenant\":", pp_json_quote(p, t->name),
+                          ",\"day_boundary\":", pp_json_quote(p, t->day_boundary),
+                          ",\"day_zone\":", pp_json_quote(p, t->day_zone), "}", NULL);
+    }
+    return apr_pstrcat(p, out, "]", NULL);
 }

@@ -23,6 +23,8 @@ typedef struct pp_tenant {
     const char *fee_rate;         /* plain decimal in [0, 1), default "0" */
     const char *default_redirect; /* login links without redirect_url; NULL: the
                                            * server's PolyPartnerPublicURL + "/" */
+    const char *day_boundary;     /* where its trading day begins: "HH:MM" local ... */
+    const char *day_zone;         /* ... in this IANA zone (default "00:00" "UTC") */
     int key_count;
 } pp_tenant_t;
 
@@ -35,8 +37,9 @@ typedef struct {
 
 typedef struct {
     apr_pool_t *pool;
-    apr_array_header_t *tenants; /* pp_tenant_t * */
-    apr_array_header_t *keys;    /* pp_tenant_key_t * */
+    apr_array_header_t *tenants;         /* pp_tenant_t * */
+    apr_array_header_t *keys;            /* pp_tenant_key_t * */
+    volatile apr_uint32_t settings_sent; /* this process wrote them to the database */
 } pp_tenants_t;
 
 pp_tenants_t *pp_tenants_make(apr_pool_t *p);
@@ -49,6 +52,14 @@ const char *pp_tenant_set_bounds(apr_pool_t *p, pp_tenant_t *t, const char *min,
 const char *pp_tenant_add_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
 const char *pp_tenant_set_default_redirect(apr_pool_t *p, pp_tenant_t *t, const char *url);
 const char *pp_tenant_set_fee_rate(apr_pool_t *p, pp_tenant_t *t, const char *rate);
+/* "17:00" and "America/New_York": the zone must be a file of zoneinfo_dir
+ * (the tz database PostgreSQL reads too, e.g. /usr/share/zoneinfo). */
+const char *pp_tenant_set_day_boundary(apr_pool_t *p, pp_tenant_t *t, const char *hhmm,
+                                       const char *zone, const char *zoneinfo_dir);
+
+/* The settings the engine needs, as the JSON array api.pp_configure_tenants
+ * takes: [{"tenant", "day_boundary", "day_zone"}, ...]. */
+const char *pp_tenants_settings_json(apr_pool_t *p, const pp_tenants_t *reg);
 
 pp_tenant_t *pp_tenants_find(const pp_tenants_t *reg, const char *name);
 

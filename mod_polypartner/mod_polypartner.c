@@ -14,6 +14,7 @@
 #include "mod_polypartner_db.h"
 #include "mod_polypartner_errors.h"
 #include "mod_polypartner_endpoint.h"
+#include "mod_polypartner_events.h"
 #include "mod_polypartner_login.h"
 #include "mod_polypartner_http.h"
 #include "pp_apikey.h"
@@ -47,6 +48,7 @@ static int pp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
                                     "LoadModule dbd_module modules/mod_dbd.so");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    pp_events_init(pconf, s);
     if (conf->tenants->tenants->nelts == 0) {
         ap_log_error(
             APLOG_MARK, APLOG_WARNING, 0, s,
@@ -140,6 +142,7 @@ static int pp_map_to_storage(request_rec *r)
 static void pp_child_init(apr_pool_t *pchild, server_rec *s)
 {
     pp_login_child_init(pchild, s);
+    pp_events_child_init(pchild, s);
 }
 
 static void pp_register_hooks(apr_pool_t *p)

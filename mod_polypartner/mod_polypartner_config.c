@@ -33,6 +33,10 @@ void *pp_config_create_server(apr_pool_t *p, server_rec *s)
     conf->db_queue_limit = -1;
     conf->db_slow_ms = -1;
     conf->db_reconnect_wait_ms = -1;
+    conf->event_tenant_limit = -1;
+    conf->event_server_limit = -1;
+    conf->event_heartbeat_s = -1;
+    conf->event_retention_s = -1;
     return conf;
 }
 
@@ -59,6 +63,9 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
         conf->public_url_secure = base->public_url_secure;
         conf->public_origin = base->public_origin;
     }
+/* The tz database PostgreSQL reads too (Debian builds it with the system's). */
+#define PP_ZONEINFO_DIR "/usr/share/zoneinfo"
+
 #define PP_PICK(f, unset) conf->f = add->f != (unset) ? add->f : base->f
     PP_PICK(mail.url, NULL);
     PP_PICK(mail.starttls, -1);
@@ -78,6 +85,10 @@ void *pp_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     PP_PICK(db_queue_limit, -1);
     PP_PICK(db_slow_ms, -1);
     PP_PICK(db_reconnect_wait_ms, -1);
+    PP_PICK(event_tenant_limit, -1);
+    PP_PICK(event_server_limit, -1);
+    PP_PICK(event_heartbeat_s, -1);
+    PP_PICK(event_retention_s, -1);
 #undef PP_PICK
     return conf;
 }
@@ -109,7 +120,23 @@ PP_CONFIG_GETTER(pp_config_db_lock_ms, db_lock_ms, PP_DEFAULT_DB_LOCK_MS)
 PP_CONFIG_GETTER(pp_config_db_slow_ms, db_slow_ms, pp_config_db_lock_ms(conf))
 PP_CONFIG_GETTER(pp_config_db_reconnect_wait_ms, db_reconnect_wait_ms,
                  PP_DEFAULT_DB_RECONNECT_WAIT_MS)
+PP_CONFIG_GETTER(pp_config_event_heartbeat, event_heartbeat_s, PP_DEFAULT_EVENT_HEARTBEAT)
+PP_CONFIG_GETTER(pp_config_event_retention, event_retention_s, PP_DEFAULT_EVENT_RETENTION)
 #undef PP_CONFIG_GETTER
+
+int pp_config_event_server_limit(const pp_server_conf_t *conf, int default_limit)
+{
+    return conf->event_server_limit != -1 ? conf->event_server_limit : default_limit;
+}
+
+int pp_config_event_tenant_limit(const pp_server_conf_t *conf, int default_limit)
+{
+    int server = pp_config_event_server_limit(conf, default_limit);
+    if (conf->event_tenant_limit != -1) {
+        return conf->event_tenant_limit;
+    }
+    return server / 2 > 1 ? server / 2 : 1;
+}
 
 int pp_config_db_queue_limit(const pp_server_conf_t *conf, int default_limit)
 {
@@ -339,6 +366,17 @@ static const char *pp_cmd_tenant_fee_rate(cmd_parms *cmd, void *dconf, const cha
     const char *err = pp_config_section(cmd, &t);
     (void)dconf;
     return err ? err : pp_tenant_set_fee_rate(cmd->pool, t, rate);
+}
+
+static const char *pp_cmd_tenant_day_boundary(cmd_parms *cmd, void *dconf, const char *hhmm,
+                                              const char *zone)
+{
+    pp_tenant_t *t;
+    const char *err = pp_config_section(cmd, &t);
+    (void)dconf;
+    return err ? err
+               : pp_tenant_set_day_boundary(cmd->pool, t, hhmm, zone ? zone : "UTC",
+                                            PP_ZONEINFO_DIR);
 }
 
 static const char *pp_cmd_cursor_secret(cmd_parms *cmd, void *dconf, const char *secret)
@@ -576,6 +614,33 @@ static const char *pp_cmd_link_limit(cmd_parms *cmd, void *dconf, const char *co
     return pp_config_seconds(cmd, window, 1, 30 * 86400, &conf->link_window);
 }
 
+static const char *pp_cmd_event_wait_limit(cmd_parms *cmd, void *dconf, const char *tenant,
+                                           const char *server)
+{
+    pp_server_conf_t *conf = pp_config_of(cmd);
+    const char *err;
+    (void)dconf;
+    if ((err = pp_config_whole(cmd, tenant, 1, 100000, "requests", &conf->event_tenant_limit))
+        != NULL) {
+        return err;
+    }
+    return server ? pp_config_whole(cmd, server, 1, 100000, "requests", &conf->event_server_limit)
+                  : NULL;
+}
+
+static const char *pp_cmd_event_heartbeat(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    return pp_config_seconds(cmd, arg, 1, 300, &pp_config_of(cmd)->event_heartbeat_s);
+}
+
+static const char *pp_cmd_event_retention(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    /* at least a minute (the database refuses less), at most ten years */
+    return pp_config_seconds(cmd, arg, 60, 315360000, &pp_config_of(cmd)->event_retention_s);
+}
+
 static const char *pp_cmd_tenant_default_redirect(cmd_parms *cmd, void *dconf, const char *url)
 {
     pp_tenant_t *t;
@@ -597,6 +662,9 @@ const command_rec pp_config_cmds[] = {
                   "minimum and maximum starting balance (default 100.00 1000000.00)"),
     AP_INIT_TAKE1("PolyPartnerTenantFeeRate", pp_cmd_tenant_fee_rate, NULL, RSRC_CONF,
                   "fee charged on each fill as a fraction of its notional (default 0)"),
+    AP_INIT_TAKE12("PolyPartnerTenantDayBoundary", pp_cmd_tenant_day_boundary, NULL, RSRC_CONF,
+                   "local time and IANA zone where the tenant's trading day begins "
+                   "(default 00:00 UTC)"),
     AP_INIT_TAKE1("PolyPartnerCursorSecret", pp_cmd_cursor_secret, NULL, RSRC_CONF,
                   "secret that signs pagination cursors (32+ characters)"),
     AP_INIT_TAKE1("PolyPartnerMaxPriceAge", pp_cmd_max_price_age, NULL, RSRC_CONF,
@@ -650,5 +718,13 @@ const command_rec pp_config_cmds[] = {
                   "login links per trader and tenant within a window of seconds (default 5 3600)"),
     AP_INIT_TAKE1("PolyPartnerSessionTTL", pp_cmd_session_ttl, NULL, RSRC_CONF,
                   "seconds a trader session lasts (default 43200)"),
+    AP_INIT_TAKE12("PolyPartnerEventWaitLimit", pp_cmd_event_wait_limit, NULL, RSRC_CONF,
+                   "event streams and waiting long-polls one tenant may hold at once (default: "
+                   "half the server's), and the whole server (default: a quarter of "
+                   "MaxRequestWorkers)"),
+    AP_INIT_TAKE1("PolyPartnerEventHeartbeat", pp_cmd_event_heartbeat, NULL, RSRC_CONF,
+                  "seconds between heartbeat comments on an idle event stream (default 15)"),
+    AP_INIT_TAKE1("PolyPartnerEventRetention", pp_cmd_event_retention, NULL, RSRC_CONF,
+                  "seconds events are kept for the feed (default 604800, 7 days)"),
     { NULL }
 };

@@ -22,6 +22,8 @@
 #define PP_DEFAULT_DB_WRITE_MS          5000
 #define PP_DEFAULT_DB_LOCK_MS           1000
 #define PP_DEFAULT_DB_RECONNECT_WAIT_MS 3000
+#define PP_DEFAULT_EVENT_HEARTBEAT      15
+#define PP_DEFAULT_EVENT_RETENTION      604800
 
 typedef struct {
     pp_tenants_t *tenants;           /* shared by the main server and every vhost */
@@ -47,6 +49,12 @@ typedef struct {
     int db_queue_limit; /* -1: unset (a quarter of MaxRequestWorkers); 0: none */
     int db_slow_ms;
     int db_reconnect_wait_ms;
+    /* the event feed: requests waiting for events (streams, long-polls) per
+     * tenant and per server, the stream's heartbeat, how long events are kept */
+    int event_tenant_limit; /* each -1: unset */
+    int event_server_limit;
+    int event_heartbeat_s;
+    int event_retention_s;
 } pp_server_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA polypartner_module;
@@ -71,6 +79,12 @@ int pp_config_db_slow_ms(const pp_server_conf_t *conf);
 int pp_config_db_reconnect_wait_ms(const pp_server_conf_t *conf);
 /* default_limit: what an unset PolyPartnerDBQueueLimit means on this server */
 int pp_config_db_queue_limit(const pp_server_conf_t *conf, int default_limit);
+int pp_config_event_heartbeat(const pp_server_conf_t *conf);
+int pp_config_event_retention(const pp_server_conf_t *conf);
+/* default_limit: what an unset per-server bound means on this server; an
+ * unset per-tenant bound is half the per-server one (at least 1) */
+int pp_config_event_server_limit(const pp_server_conf_t *conf, int default_limit);
+int pp_config_event_tenant_limit(const pp_server_conf_t *conf, int default_limit);
 /* An error message when the merged database budgets contradict each other
  * (a lock wait must be shorter than a statement), else NULL. */
 const char *pp_config_check_db(apr_pool_t *p, const pp_server_conf_t *conf);

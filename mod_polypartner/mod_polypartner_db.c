@@ -11,7 +11,6 @@
 #include <ap_mpm.h>
 #include <libpq-fe.h>
 #include <mod_dbd.h>
-#include <scoreboard.h>
 
 APLOG_USE_MODULE(polypartner);
 
@@ -51,6 +50,17 @@ typedef struct {
 } pp_db_session_t;
 
 #define PP_DB_SESSION_KEY "mod_polypartner:session"
+
+/* A connection's named prepared statements, by SQL text, for the backend
+ * they were prepared on (a reconnect starts a new backend without them). */
+typedef struct {
+    int backend_pid;
+    apr_pool_t *pool; /* cleared with the backend */
+    apr_hash_t *by_sql;
+    unsigned next_label;
+} pp_db_statements_t;
+
+#define PP_DB_STATEMENTS_KEY "mod_polypartner:statements"
 
 int pp_db_init(apr_pool_t *pconf, server_rec *s)
 {
@@ -236,6 +246,43 @@ static int pp_db_prepare_session(pp_req_t *rq, ap_dbd_t *dbd, const char **error
     return 1;
 }
 
+/* sql as a named prepared statement of this connection, prepared at its
+ * first use: the server parses and plans the call once per connection
+ * instead of at every request. A connection whose backend changed (PQreset
+ * after a lost connection drops every named statement) starts afresh. */
+static int pp_db_statement(ap_dbd_t *dbd, const char *sql, apr_dbd_prepared_t **stmt)
+{
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    int pid = PQbackendPID(conn), rv;
+    pp_db_statements_t *cache = NULL;
+    const char *label;
+
+    apr_pool_userdata_get((void **)&cache, PP_DB_STATEMENTS_KEY, dbd->pool);
+    if (!cache) {
+        cache = apr_pcalloc(dbd->pool, sizeof(*cache));
+        if (apr_pool_create(&cache->pool, dbd->pool) != APR_SUCCESS) {
+            return -1;
+        }
+        cache->by_sql = apr_hash_make(cache->pool);
+        cache->backend_pid = pid;
+        apr_pool_userdata_setn(cache, PP_DB_STATEMENTS_KEY, NULL, dbd->pool);
+    }
+    else if (cache->backend_pid != pid) {
+        apr_pool_clear(cache->pool);
+        cache->by_sql = apr_hash_make(cache->pool);
+        cache->backend_pid = pid;
+    }
+    if ((*stmt = apr_hash_get(cache->by_sql, sql, APR_HASH_KEY_STRING)) != NULL) {
+        return 0;
+    }
+    label = apr_psprintf(cache->pool, "pp_%u", cache->next_label++);
+    rv = apr_dbd_prepare(dbd->driver, cache->pool, dbd->handle, sql, label, stmt);
+    if (rv == 0) {
+        apr_hash_set(cache->by_sql, apr_pstrdup(cache->pool, sql), APR_HASH_KEY_STRING, *stmt);
+    }
+    return rv;
+}
+
 /* Answers a failed statement on a live connection by its SQLSTATE. */
 static int pp_db_failed(pp_req_t *rq, const char *error)
 {
@@ -304,7 +351,7 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
         if (!pp_db_prepare_session(rq, dbd, &error)) {
             rv = -1;
         }
-        else if ((rv = apr_dbd_prepare(dbd->driver, r->pool, dbd->handle, sql, NULL, &stmt)) != 0
+        else if ((rv = pp_db_statement(dbd, sql, &stmt)) != 0
                  || (rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1, nargs,
                                           args))
                         != 0) {
@@ -350,23 +397,11 @@ static int pp_db_run(pp_req_t *rq, const char *sql, int nargs, const char **args
     return 1;
 }
 
-/* This worker's index in the scoreboard (and so in the gate). */
-static unsigned pp_db_worker_slot(request_rec *r)
-{
-    worker_score *ws;
-
-    if (!r->connection->sbh || !ap_scoreboard_image) {
-        return (unsigned)-1;
-    }
-    ws = ap_get_scoreboard_worker(r->connection->sbh);
-    return ws ? (unsigned)(ws - ap_scoreboard_image->servers[0]) : (unsigned)-1;
-}
-
 int pp_db_row(pp_req_t *rq, const char *sql, int nargs, const char **args, int ncols,
               const char **cols, int *rc)
 {
     pp_gate_policy_t policy;
-    unsigned slot = pp_db_worker_slot(rq->r);
+    unsigned slot = pp_http_worker_slot(rq->r); /* its index in the gate */
     int ok;
 
     policy.limit = (unsigned)pp_config_db_queue_limit(rq->conf, pp_db_default_queue_limit);
@@ -422,4 +457,19 @@ int pp_db_status(const char *text)
     }
     status = strtol(text, &end, 10);
     return (*end || end == text || status < 200 || status > 599) ? 0 : (int)status;
+}
+
+PGconn *pp_db_request_conn(pp_req_t *rq)
+{
+    ap_dbd_t *dbd = pp_dbd_acquire ? pp_dbd_acquire(rq->r) : NULL;
+
+    if (!dbd || strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0 || pp_db_connection_lost(dbd)) {
+        return NULL;
+    }
+    return apr_dbd_native_handle(dbd->driver, dbd->handle);
+}
+
+int pp_db_is_down(void)
+{
+    return apr_atomic_read32(&pp_db_shared->down) != 0;
 }

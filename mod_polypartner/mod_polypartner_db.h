@@ -1,9 +1,11 @@
 /* PostgreSQL through mod_dbd. Every endpoint is one call of a PL/pgSQL
  * function returning (status integer, body text): one round trip.
  *
- * Statements are prepared without a server-side name (apr_dbd then uses
- * PQexecParams), because the pgsql driver's PQreset after a lost connection
- * silently drops named prepared statements. */
+ * Each statement is prepared under a name once per connection (the server
+ * then parses and plans it once, not at every request) and remembered with
+ * the backend it was prepared on: the pgsql driver's PQreset after a lost
+ * connection silently drops named statements, so a new backend starts an
+ * empty cache. */
 #ifndef MOD_POLYPARTNER_DB_H
 #define MOD_POLYPARTNER_DB_H
 
@@ -31,5 +33,12 @@ int pp_db_send_row(pp_req_t *rq, const char **cols);
 
 /* Parses the status column of such a row; 0 if it is not an HTTP status. */
 int pp_db_status(const char *text);
+
+/* The request's own connection (mod_dbd's, the one pp_db_row uses; held
+ * until the request ends), or NULL when there is none that works. */
+struct pg_conn *pp_db_request_conn(pp_req_t *rq);
+
+/* Has the database been found unreachable (and not answered since)? */
+int pp_db_is_down(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include "pp_session.h"
 #include "pp_token.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 APLOG_USE_MODULE(polypartner);
@@ -92,11 +93,33 @@ int pp_endpoint_prepare(pp_req_t *rq, int *rc)
     return 1;
 }
 
+/* The tenants' settings the engine needs (where their trading day begins),
+ * written by each process before its first statement: idempotent, so
+ * threads racing to do it are harmless. */
+static int pp_endpoint_send_settings(pp_req_t *rq, int *rc)
+{
+    pp_tenants_t *tenants = rq->conf->tenants;
+    const char *args[1], *cols[1];
+
+    if (apr_atomic_read32(&tenants->settings_sent)) {
+        return 1;
+    }
+    args[0] = pp_tenants_settings_json(rq->r->pool, tenants);
+    if (!pp_db_row(rq, "SELECT api.pp_configure_tenants(%s::jsonb)", 1, args, 1, cols, rc)) {
+        return 0;
+    }
+    apr_atomic_set32(&tenants->settings_sent, 1);
+    return 1;
+}
+
 int pp_endpoint_call(pp_req_t *rq, int ncols, const char **cols, int *rc)
 {
     const char **names, **args, *sql;
     int n, i;
 
+    if (!pp_endpoint_send_settings(rq, rc)) {
+        return 0;
+    }
     sql = pp_route_sql(rq->r->pool, rq->route.row->sql, &names, &n);
     args = apr_palloc(rq->r->pool, sizeof(*args) * (apr_size_t)(n + 1));
     for (i = 0; i < n; i++) {
@@ -133,60 +156,73 @@ static const unsigned char *pp_endpoint_cursor_key(pp_req_t *rq, apr_size_t *len
     return pp_config_derived_key(rq->r->pool, rq->conf, label);
 }
 
-/* {"data": <data>, "next_cursor": <cursor or null>}; a next position that
- * cannot be encoded is a 500, never a silently truncated list. */
-static int pp_endpoint_send_page(pp_req_t *rq, const char *data, const char *next1,
-                                 const char *next2, const unsigned char *key, apr_size_t key_len)
+int pp_endpoint_cursor_in(pp_req_t *rq, const char *text, int *rc)
 {
-    const char *cursor = NULL, *body;
+    const unsigned char *key;
+    apr_size_t key_len;
+    pp_cursor_t pos;
+    const char *why;
 
-    if (next1 && next2) {
-        pp_cursor_t next;
-        next.account_id = rq->in.cursor_scope;
-        next.side = rq->in.cursor_filter[0];
-        next.market_id = rq->in.cursor_filter[1];
-        next.filled_at_us = next1;
-        next.order_id = next2;
-        if (!(cursor = pp_cursor_encode(rq->r->pool, key, key_len, &next))) {
-            pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0403) "cannot encode the next-page cursor");
-            return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
-        }
+    if (!text) {
+        return 1;
     }
-    body = apr_pstrcat(rq->r->pool, "{\"data\":", data, ",\"next_cursor\":",
-                       cursor ? apr_pstrcat(rq->r->pool, "\"", cursor, "\"", NULL) : "null", "}",
-                       NULL);
+    key = pp_endpoint_cursor_key(rq, &key_len);
+    why = pp_cursor_decode(rq->r->pool, key, key_len, text, rq->in.cursor_scope,
+                           rq->in.cursor_filter[0], rq->in.cursor_filter[1], &pos);
+    if (why) {
+        pp_rlog(rq, APLOG_INFO, 0, PP_LOGNO(0402) "rejected a cursor: %s", why);
+        *rc = pp_http_send_error(rq, PP_ERR_INVALID_CURSOR, rq->route.row->input->cursor_refused);
+        return 0;
+    }
+    apr_table_setn(rq->values, "after_1", pos.filled_at_us);
+    apr_table_setn(rq->values, "after_2", pos.order_id);
+    return 1;
+}
+
+const char *pp_endpoint_cursor_out(pp_req_t *rq, const char *next1, const char *next2)
+{
+    const unsigned char *key;
+    apr_size_t key_len;
+    const char *cursor;
+    pp_cursor_t next;
+
+    key = pp_endpoint_cursor_key(rq, &key_len);
+    next.account_id = rq->in.cursor_scope;
+    next.side = rq->in.cursor_filter[0];
+    next.market_id = rq->in.cursor_filter[1];
+    next.filled_at_us = next1;
+    next.order_id = next2;
+    if (!(cursor = pp_cursor_encode(rq->r->pool, key, key_len, &next))) {
+        pp_rlog(rq, APLOG_ERR, 0, PP_LOGNO(0403) "cannot encode the next-page cursor");
+    }
+    return cursor;
+}
+
+int pp_endpoint_send_page(pp_req_t *rq, const char *data, const char *cursor)
+{
+    const char *body = apr_pstrcat(rq->r->pool, "{\"data\":", data, ",\"next_cursor\":",
+                                   cursor ? apr_pstrcat(rq->r->pool, "\"", cursor, "\"", NULL)
+                                          : "null",
+                                   "}", NULL);
     return pp_http_send_json(rq, 200, body, strlen(body));
 }
 
 int pp_endpoint_page(pp_req_t *rq)
 {
-    const unsigned char *key;
-    const char *cols[4];
-    apr_size_t key_len;
+    const char *cols[4], *cursor = NULL;
     int rc = OK;
 
-    if (!pp_endpoint_prepare(rq, &rc)) {
-        return rc;
-    }
-    key = pp_endpoint_cursor_key(rq, &key_len);
-    if (rq->in.cursor) {
-        pp_cursor_t pos;
-        const char *why = pp_cursor_decode(rq->r->pool, key, key_len, rq->in.cursor,
-                                           rq->in.cursor_scope, rq->in.cursor_filter[0],
-                                           rq->in.cursor_filter[1], &pos);
-        if (why) {
-            pp_rlog(rq, APLOG_INFO, 0, PP_LOGNO(0402) "rejected a cursor: %s", why);
-            return pp_http_send_error(rq, PP_ERR_INVALID_CURSOR,
-                                      rq->route.row->input->cursor_refused);
-        }
-        apr_table_setn(rq->values, "after_1", pos.filled_at_us);
-        apr_table_setn(rq->values, "after_2", pos.order_id);
-    }
-    if (!pp_endpoint_call(rq, 4, cols, &rc)) {
+    if (!pp_endpoint_prepare(rq, &rc) || !pp_endpoint_cursor_in(rq, rq->in.cursor, &rc)
+        || !pp_endpoint_call(rq, 4, cols, &rc)) {
         return rc;
     }
     if (pp_db_status(cols[0]) != 200 || !cols[1]) {
         return pp_db_send_row(rq, cols);
     }
-    return pp_endpoint_send_page(rq, cols[1], cols[2], cols[3], key, key_len);
+    /* a next position that cannot be encoded is a 500, never a silently
+     * truncated list */
+    if (cols[2] && cols[3] && !(cursor = pp_endpoint_cursor_out(rq, cols[2], cols[3]))) {
+        return pp_http_send_error(rq, PP_ERR_INTERNAL_ERROR, "internal server error");
+    }
+    return pp_endpoint_send_page(rq, cols[1], cursor);
 }

@@ -3,6 +3,7 @@
 
 #include <apr_strings.h>
 #include <http_protocol.h>
+#include <scoreboard.h>
 #include <http_request.h>
 #include <util_filter.h>
 
@@ -58,6 +59,9 @@ int pp_http_send_json(pp_req_t *rq, int status, const char *body, apr_size_t len
 {
     request_rec *r = rq->r;
 
+    if (rq->streaming) {
+        return OK;
+    }
     pp_http_finish_body(rq);
     r->status = status;
     ap_set_content_type(r, "application/json");
@@ -189,4 +193,15 @@ int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc)
     *body = buf;
     *len = used;
     return 1;
+}
+
+unsigned pp_http_worker_slot(request_rec *r)
+{
+    worker_score *ws;
+
+    if (!r->connection->sbh || !ap_scoreboard_image) {
+        return (unsigned)-1;
+    }
+    ws = ap_get_scoreboard_worker(r->connection->sbh);
+    return ws ? (unsigned)(ws - ap_scoreboard_image->servers[0]) : (unsigned)-1;
 }

@@ -23,6 +23,8 @@ typedef struct {
     const char *session_secret; /* the trader's session cookie value */
     apr_table_t *values;        /* what the route's statement binds, by name */
     pp_input_req_t in;          /* the route's input, once read */
+    int streaming;              /* an event stream has begun: an error from here on ends it
+                                 * and is only logged (its status cannot be sent) */
 } pp_req_t;
 
 /* Our own message numbers (APLOGNO is reserved for httpd's modules). */
@@ -46,6 +48,10 @@ int pp_http_read_body(pp_req_t *rq, const char **body, apr_size_t *len, int *rc)
 void pp_http_finish_body(pp_req_t *rq);
 
 int pp_http_send_json(pp_req_t *rq, int status, const char *body, apr_size_t len);
+/* (While rq->streaming both only return OK.) */
 int pp_http_send_error(pp_req_t *rq, pp_error_t err, const char *message);
+
+/* This worker's index in the scoreboard, or (unsigned)-1. */
+unsigned pp_http_worker_slot(request_rec *r);
 
 #endif

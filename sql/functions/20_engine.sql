@@ -248,6 +248,7 @@ BEGIN
                        quantity, notional, fee, client_order_id, filled_at)
     VALUES (o.id, o.wallet_id, o.token_id, t.condition_id, t.outcome, o.side, p_price,
             o.quantity, p_notional, v_fee, o.client_order_id, clock_timestamp());
+    PERFORM pp_risk_note_fill(o.wallet_id, p_notional, v_fee);
 END
 $$;
 

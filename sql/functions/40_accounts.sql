@@ -139,6 +139,7 @@ BEGIN
             IF a.id IS NULL THEN
                 RAISE EXCEPTION 'account external_id taken concurrently' USING ERRCODE = 'PP409';
             END IF;
+            PERFORM pp_risk_start(a.id);
             RETURN QUERY SELECT 201, pp_account_created_json(a);
             RETURN;
         EXCEPTION WHEN SQLSTATE 'PP409' THEN
@@ -164,7 +165,7 @@ RETURNS TABLE (status integer, body text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, engine, pg_temp AS $$
 BEGIN
-    RETURN QUERY SELECT 200, pp_account_envelope(a.id) FROM accounts a
+    RETURN QUERY SELECT 200, pp_account_state(a.id) FROM accounts a
                  WHERE a.id = p_account_id AND a.tenant = p_tenant;
     IF NOT FOUND THEN
         RETURN QUERY SELECT * FROM pp_account_not_found();
@@ -187,7 +188,7 @@ BEGIN
         RETURN QUERY SELECT * FROM pp_account_not_found();
         RETURN;
     END IF;
-    RETURN QUERY SELECT 200, pp_account_envelope(p_account_id);
+    RETURN QUERY SELECT 200, pp_account_state(p_account_id);
 END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_patch_account(text,uuid,jsonb,jsonb) TO polypartner_api;
@@ -213,9 +214,11 @@ BEGIN
         RETURN;
     END IF;
     IF a.status <> 'closed' THEN
+        PERFORM pp_risk_commit(ARRAY[a.id]);   -- the cancellations, then the marks freeze
+        PERFORM pp_risk_freeze(a.id);
         UPDATE accounts SET status = 'closed', closed_at = clock_timestamp() WHERE id = a.id;
     END IF;
-    RETURN QUERY SELECT 200, pp_account_envelope(a.id);
+    RETURN QUERY SELECT 200, pp_account_state(a.id);
 END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_close_account(text,uuid,integer) TO polypartner_api;
@@ -249,7 +252,8 @@ BEGIN
     PERFORM pp_wallet_post(a.wallet_id, a.starting_balance - v_balance, 'reset');
     UPDATE accounts SET status = 'active', closed_at = NULL, reset_count = reset_count + 1
     WHERE id = a.id;
-    RETURN QUERY SELECT 200, pp_account_envelope(a.id);
+    PERFORM pp_risk_start(a.id);   -- the old history stays, frozen
+    RETURN QUERY SELECT 200, pp_account_state(a.id);
 END
 $$;
 GRANT EXECUTE ON FUNCTION api.pp_reset_account(text,uuid,integer) TO polypartner_api;

@@ -155,6 +155,7 @@ BEGIN
                 p_client_order_id, p_fee_rate)
         RETURNING id INTO v_order;
         PERFORM pp_engine_fill(v_order, q.price, q.notional);
+        PERFORM pp_risk_commit(ARRAY[a.id]);
         RETURN QUERY SELECT 201, pp_order_json(v_order);
         RETURN;
     END IF;
@@ -176,6 +177,7 @@ BEGIN
     IF v_fresh AND pp_engine_crossed(o, t) THEN
         PERFORM pp_engine_fill(o.id, o.limit_price, round(o.quantity * o.limit_price, 2));
     END IF;
+    PERFORM pp_risk_commit(ARRAY[a.id]);   -- a resting order moves cash into reserve
     RETURN QUERY SELECT 201, pp_order_json(v_order);
 END
 $$;
@@ -207,6 +209,7 @@ BEGIN
         RETURN;
     END IF;
     PERFORM pp_engine_cancel_order(o.id);
+    PERFORM pp_risk_commit(ARRAY[a.id]);
     RETURN QUERY SELECT 200, pp_order_json(o.id);
 END
 $$;

@@ -43,6 +43,7 @@ DECLARE
     v_oid bigint;
     v_count integer := 0;
     v_payout numeric;
+    v_wallets bigint[] := '{}';
 BEGIN
     SELECT * INTO m FROM markets WHERE condition_id = p_condition_id FOR UPDATE;
     IF NOT FOUND OR m.resolved THEN
@@ -72,6 +73,7 @@ BEGIN
         WHERE t.condition_id = p_condition_id AND o.status = 'open' ORDER BY o.id
     LOOP
         PERFORM pp_engine_cancel_order(v_oid);
+        v_wallets := v_wallets || (SELECT wallet_id FROM orders WHERE id = v_oid);
     END LOOP;
 
     FOR pos IN
@@ -87,8 +89,10 @@ BEGIN
             PERFORM pp_wallet_post(pos.wallet_id, v_payout, 'settlement');
         END IF;
         UPDATE positions SET closed_at = clock_timestamp() WHERE id = pos.id;
+        v_wallets := v_wallets || pos.wallet_id;
         v_count := v_count + 1;
     END LOOP;
+    PERFORM pp_risk_commit_holders('{}', v_wallets);
     RETURN v_count;
 END
 $$;

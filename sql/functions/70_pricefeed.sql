@@ -47,6 +47,7 @@ DECLARE
     v_filled integer := 0;
     o orders;
     t market_tokens;
+    v_wallets bigint[] := '{}';
 BEGIN
     IF (SELECT count(*) <> count(DISTINCT e->>'token_id')
         FROM jsonb_array_elements(p_updates) AS x(e)) THEN
@@ -72,8 +73,11 @@ BEGIN
         IF pp_engine_crossed(o, t) THEN
             PERFORM pp_engine_fill(o.id, o.limit_price, round(o.quantity * o.limit_price, 2));
             v_filled := v_filled + 1;
+            v_wallets := v_wallets || o.wallet_id;
         END IF;
     END LOOP;
+    -- every holder's equity moved with the marks (and the filled wallets' cash)
+    PERFORM pp_risk_commit_holders(v_tokens, v_wallets);
     RETURN v_filled;
 END
 $$;

@@ -5,7 +5,7 @@
 -- the tenant that governs it.
 CREATE OR REPLACE FUNCTION engine.pp_trader_account_json(a accounts) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT left(pp_account_envelope(a.id), -1) || format(',"tenant":%s}', to_json(a.tenant))
+    SELECT left(pp_account_state(a.id), -1) || format(',"tenant":%s}', to_json(a.tenant))
 $$;
 
 CREATE OR REPLACE FUNCTION engine.pp_trader_account_not_found() RETURNS TABLE (status integer, body text)

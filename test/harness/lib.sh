@@ -23,9 +23,10 @@ PP_DEPS=(apache2 apache2-dev libaprutil1-dbd-pgsql libjson-c-dev libcurl4-openss
          libssl-dev libpq-dev check autoconf automake libtool pkg-config make gcc
          postgresql-15 postgresql-client-15 curl ca-certificates
          python3 python3-websockets python3-aiosmtpd libwebsockets-dev
-         libidn2-dev libunistring-dev
+         libidn2-dev libunistring-dev tzdata
          clang-14 libclang-rt-14-dev llvm-14 libasan8 libubsan1  # fuzzing, sanitizer runs
-         clang-format-14)  # tools/check-format
+         clang-format-14  # tools/check-format
+         wrk linux-perf)  # bench/api (load, CPU profile)
 
 pp_log() { printf 'harness: %s\n' "$*" >&2; }
 pp_err() { printf 'harness: ERROR: %s\n' "$*" >&2; }
@@ -353,7 +354,7 @@ pp_migrate() {
 # ---------------------------------------------------------------------------
 
 PP_FULL_PERMS="users:write accounts:read accounts:write"
-PP_KEY_VARS=(DEMO_KEY DEMO_READONLY_KEY OTHER_KEY PENDING_KEY)
+PP_KEY_VARS=(DEMO_KEY DEMO_READONLY_KEY DEMO_WRITEONLY_KEY OTHER_KEY PENDING_KEY)
 
 # Runs polypartner-keygen with PERMS; sets the caller's variables named $1
 # (secret key) and ${1}_HASH (sha256:<hex>).
@@ -376,7 +377,7 @@ pp__keygen() {
 # pp_tenants_conf DIR [KEYS_ENV]
 # Writes DIR/tenants.conf (tenants demo, other and the disabled pending) with
 # the keys in KEYS_ENV (default DIR/keys.env), generating and saving them when
-# that file does not exist yet. Exports DEMO_KEY DEMO_READONLY_KEY OTHER_KEY
+# that file does not exist yet. Exports DEMO_KEY DEMO_READONLY_KEY DEMO_WRITEONLY_KEY OTHER_KEY
 # PENDING_KEY and PP_TENANTS_CONF. The redirect allowlists are what
 # test/integration/it_login.c attacks and relies on: keep them in step.
 pp_tenants_conf() {
@@ -387,6 +388,7 @@ pp_tenants_conf() {
     local v h ok=0
     # Globals on purpose: they are exported below (the *_HASH ones are not).
     DEMO_KEY='' DEMO_KEY_HASH='' DEMO_READONLY_KEY='' DEMO_READONLY_KEY_HASH=''
+    DEMO_WRITEONLY_KEY='' DEMO_WRITEONLY_KEY_HASH=''
     OTHER_KEY='' OTHER_KEY_HASH='' PENDING_KEY='' PENDING_KEY_HASH=''
 
     if [[ -f "$keys" ]]; then
@@ -412,6 +414,7 @@ pp_tenants_conf() {
         {
             pp__keygen DEMO_KEY $PP_FULL_PERMS &&
             pp__keygen DEMO_READONLY_KEY accounts:read &&
+            pp__keygen DEMO_WRITEONLY_KEY users:write accounts:write &&
             pp__keygen OTHER_KEY $PP_FULL_PERMS &&
             pp__keygen PENDING_KEY $PP_FULL_PERMS
         } || return 1
@@ -429,6 +432,7 @@ pp_tenants_conf() {
 <PolyPartnerTenant demo>
     PolyPartnerTenantKey $DEMO_KEY_HASH $PP_FULL_PERMS orders:write
     PolyPartnerTenantKey $DEMO_READONLY_KEY_HASH accounts:read
+    PolyPartnerTenantKey $DEMO_WRITEONLY_KEY_HASH users:write accounts:write
     PolyPartnerTenantRedirectAllow https://demo.example.com/
     PolyPartnerTenantRedirectAllow https://firm.example.com/app
     PolyPartnerTenantRedirectAllow http://127.0.0.1:18080/dev/
@@ -436,6 +440,7 @@ pp_tenants_conf() {
 <PolyPartnerTenant other>
     PolyPartnerTenantKey $OTHER_KEY_HASH $PP_FULL_PERMS
     PolyPartnerTenantRedirectAllow https://other.example.com/
+    PolyPartnerTenantDayBoundary 17:00 America/New_York
 </PolyPartnerTenant>
 <PolyPartnerTenant pending>
     PolyPartnerTenantEnabled Off
@@ -443,7 +448,7 @@ pp_tenants_conf() {
 </PolyPartnerTenant>
 EOF
     chmod 644 "$dir/tenants.conf"
-    export DEMO_KEY DEMO_READONLY_KEY OTHER_KEY PENDING_KEY
+    export DEMO_KEY DEMO_READONLY_KEY DEMO_WRITEONLY_KEY OTHER_KEY PENDING_KEY
     export PP_TENANTS_CONF="$dir/tenants.conf"
 }
 

@@ -237,5 +237,6 @@ Suite *it_signin_suite(void);
 Suite *it_hardening_suite(void);
 Suite *it_slowdb_suite(void);
 Suite *it_database_suite(void);
+Suite *it_events_suite(void);
 
 #endif

@@ -28,11 +28,38 @@ static const char *const created_keys[] = {
     "account_id", "wallet_id",        "user_id", "external_id", "stage",
     "status",     "starting_balance", "rules",   "metadata",    NULL
 };
-static const char *const envelope_keys[] = { "account_id",       "external_id",    "stage",
-                                             "status",           "balance",        "reserved_cash",
-                                             "starting_balance", "equity",         "unrealized_pnl",
-                                             "realized_pnl",     "open_positions", "rules",
-                                             "metadata",         "updated_at",     NULL };
+static const char *const envelope_keys[] = { "account_id",
+                                             "external_id",
+                                             "stage",
+                                             "status",
+                                             "balance",
+                                             "reserved_cash",
+                                             "starting_balance",
+                                             "equity",
+                                             "unrealized_pnl",
+                                             "realized_pnl",
+                                             "open_positions",
+                                             "rules",
+                                             "metadata",
+                                             "updated_at",
+                                             "risk",
+                                             NULL };
+static const char *const risk_keys[] = { "trading_day",
+                                         "day_started_at",
+                                         "day_start_equity",
+                                         "day_start_balance",
+                                         "day_high_equity",
+                                         "day_high_at",
+                                         "day_low_equity",
+                                         "day_low_at",
+                                         "high_water_mark",
+                                         "high_water_mark_at",
+                                         "low_water_mark",
+                                         "low_water_mark_at",
+                                         "max_drawdown",
+                                         "trading_days",
+                                         "as_of",
+                                         NULL };
 static const char *const position_keys[] = { "market_id",      "outcome",
                                              "quantity",       "avg_entry_price",
                                              "current_price",  "market_value",
@@ -1170,6 +1197,75 @@ START_TEST(test_get_envelope)
 }
 END_TEST
 
+/* The risk object: its fields, a fresh account's values, and the trading day
+ * of a tenant whose day begins at 17:00 New York (the harness's "other"). */
+START_TEST(test_risk_object)
+{
+    account_t a = new_account(DEMO, "2500");
+    account_t b = new_account(OTHER, "2500");
+    it_response_t g = get_account(DEMO, a.id), h;
+    json_object *risk = it_json_get(g.json, "risk");
+    char *started;
+
+    it_assert_status(g, 200);
+    ck_assert_msg(risk && it_json_keys_are(risk, risk_keys), "%s", it_describe(&g));
+    ck_assert_str_eq(it_json_str(risk, "day_start_equity"), "2500.00");
+    ck_assert_str_eq(it_json_str(risk, "high_water_mark"), "2500.00");
+    ck_assert_str_eq(it_json_str(risk, "low_water_mark"), "2500.00");
+    ck_assert_str_eq(it_json_str(risk, "max_drawdown"), "0.00");
+    ck_assert_int_eq(json_object_get_int(it_json_get(risk, "trading_days")), 0);
+    /* the default boundary: 00:00 UTC today */
+    ck_assert_str_eq(it_json_str(risk, "day_started_at"),
+                     it_db_scalar("select to_char(date_trunc('day', now() at time zone 'UTC'), "
+                                  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"));
+
+    h = get_account(OTHER, b.id);
+    it_assert_status(h, 200);
+    risk = it_json_get(h.json, "risk");
+    started =
+        it_db_scalar("select to_char(((date_trunc('day', now() at time zone 'America/New_York' - "
+                     "interval '17 hours') + interval '17 hours') at time zone 'America/New_York') "
+                     "at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+    ck_assert_msg(risk && strcmp(it_json_str(risk, "day_started_at"), started) == 0,
+                  "17:00 New York began at %s: %s", started, it_describe(&h));
+    ck_assert_str_eq(it_json_str(risk, "trading_day"),
+                     it_db_scalar("select ((now() at time zone 'America/New_York' - "
+                                  "interval '17 hours')::date + 1)::text"));
+    it_response_free(&g);
+    it_response_free(&h);
+}
+END_TEST
+
+/* The day list through httpd: today's row for a fresh account, paging
+ * parameters checked, a foreign account 404. */
+START_TEST(test_days_list)
+{
+    account_t a = new_account(DEMO, "2500");
+    it_response_t r = call(DEMO, "GET", it_printf("%s/%s/days", ACCOUNTS, a.id), NULL);
+    json_object *data = it_json_get(r.json, "data"), *day;
+
+    it_assert_status(r, 200);
+    ck_assert_msg(data && json_object_array_length(data) == 1, "%s", it_describe(&r));
+    day = json_object_array_get_idx(data, 0);
+    ck_assert_str_eq(it_json_str(day, "start_equity"), "2500.00");
+    ck_assert_str_eq(it_json_str(day, "close_equity"), "2500.00");
+    ck_assert_int_eq(json_object_get_int(it_json_get(day, "fills")), 0);
+    ck_assert_msg(it_json_has(r.json, "next_cursor") && !it_json_get(r.json, "next_cursor"), "%s",
+                  it_describe(&r));
+    it_response_free(&r);
+
+    r = call(DEMO, "GET", it_printf("%s/%s/days?side=BUY", ACCOUNTS, a.id), NULL);
+    it_assert_error(r, 422, "VALIDATION_FAILED");
+    it_response_free(&r);
+    r = call(OTHER, "GET", it_printf("%s/%s/days", ACCOUNTS, a.id), NULL);
+    it_assert_error(r, 404, "ACCOUNT_NOT_FOUND");
+    it_response_free(&r);
+    r = call(READONLY, "GET", it_printf("%s/%s/days", ACCOUNTS, a.id), NULL);
+    it_assert_status(r, 200);
+    it_response_free(&r);
+}
+END_TEST
+
 /* Path ids that are not UUIDs (for sample own id a valid one of length 36). */
 static const char *const *malformed_ids(const char *own)
 {
@@ -2266,6 +2362,8 @@ Suite *it_accounts_suite(void)
 
     tcase_set_timeout(get_tc, 120);
     tcase_add_test(get_tc, test_get_envelope);
+    tcase_add_test(get_tc, test_risk_object);
+    tcase_add_test(get_tc, test_days_list);
     tcase_add_test(get_tc, test_invalid_account_ids);
     tcase_add_test(get_tc, test_account_not_found_is_uniform);
     tcase_add_test(get_tc, test_equity_with_open_orders);

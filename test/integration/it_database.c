@@ -587,6 +587,35 @@ START_TEST(test_key_outside_tenant_block)
 }
 END_TEST
 
+START_TEST(test_event_directives)
+{
+    static const char *const bad[] = {
+        "PolyPartnerEventWaitLimit 0",   "PolyPartnerEventWaitLimit 4 0",
+        "PolyPartnerEventWaitLimit x",   "PolyPartnerEventHeartbeat 0",
+        "PolyPartnerEventHeartbeat 301", "PolyPartnerEventRetention 59",
+        "PolyPartnerEventRetention 7d",  NULL
+    };
+    conf_t c = conf_base();
+    char *out = NULL;
+    int rc, i;
+
+    conf_add(&c, "PolyPartnerEventWaitLimit 4 8");
+    conf_add(&c, "PolyPartnerEventHeartbeat 15");
+    conf_add(&c, "PolyPartnerEventRetention 86400");
+    rc = conf_check(&c, &out);
+    ck_assert_msg(rc == 0 && out && strstr(out, "Syntax OK"), "valid event directives: %s",
+                  out ? out : "");
+    for (i = 0; bad[i]; i++) {
+        char name[64];
+        int line;
+        c = conf_base();
+        line = conf_add(&c, "%s", bad[i]);
+        sscanf(bad[i], "%63s", name);
+        assert_rejected(&c, line, name);
+    }
+}
+END_TEST
+
 Suite *it_database_suite(void)
 {
     Suite *s = suite_create("database");
@@ -611,6 +640,7 @@ Suite *it_database_suite(void)
     tcase_add_test(conf, test_bounds_out_of_order);
     tcase_add_test(conf, test_tenant_declared_twice);
     tcase_add_test(conf, test_key_outside_tenant_block);
+    tcase_add_test(conf, test_event_directives);
     suite_add_tcase(s, conf);
     return s;
 }

@@ -42,6 +42,7 @@ int main(void)
     srunner_add_suite(sr, it_signin_suite());
     srunner_add_suite(sr, it_hardening_suite());
     srunner_add_suite(sr, it_slowdb_suite());
+    srunner_add_suite(sr, it_events_suite());
     srunner_add_suite(sr, it_database_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -12,13 +12,15 @@ BEGIN
     SELECT * INTO STRICT acc FROM accounts WHERE id = a;
     SELECT * INTO STRICT r FROM pp_get_account('ev-a', a);
     PERFORM pp_test_eq(r.status, 200, 'status');
-    PERFORM pp_test_eq(r.body, pp_account_envelope(a), 'body = pp_account_envelope');
+    PERFORM pp_test_eq(r.body, left(pp_account_envelope(a), -1) || ',"risk":' || pp_risk_json(a) || '}',
+                       'body = pp_account_envelope followed by the risk object');
     PERFORM pp_test_eq(pp_test_keys(r.body),
                        ARRAY['account_id', 'external_id', 'stage', 'status', 'balance',
                              'reserved_cash', 'starting_balance', 'equity', 'unrealized_pnl',
-                             'realized_pnl', 'open_positions', 'rules', 'metadata', 'updated_at'],
+                             'realized_pnl', 'open_positions', 'rules', 'metadata', 'updated_at',
+                             'risk'],
                        'envelope keys in order');
-    PERFORM pp_test_eq(r.body::jsonb,
+    PERFORM pp_test_eq(r.body::jsonb - 'risk',
         jsonb_build_object('account_id', a::text, 'external_id', 'ev1-acc', 'stage', 'challenge',
                            'status', 'active', 'balance', '10000.00', 'reserved_cash', '0.00',
                            'starting_balance', '10000.00',

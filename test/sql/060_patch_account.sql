@@ -11,7 +11,8 @@ BEGIN
     before := pp_test_snapshot();
     SELECT * INTO STRICT r FROM pp_patch_account('pa-a', a, NULL, NULL);
     PERFORM pp_test_eq(r.status, 200, 'status');
-    PERFORM pp_test_eq(r.body, pp_account_envelope(a), 'body is the full envelope');
+    PERFORM pp_test_eq(r.body, left(pp_account_envelope(a), -1) || ',"risk":' || pp_risk_json(a) || '}',
+                       'body is the full envelope with its risk object');
     PERFORM pp_test_eq(r.body::jsonb->'rules', '{"a":1,"b":[1,2]}'::jsonb, 'rules');
     PERFORM pp_test_eq(r.body::jsonb->'metadata', '{"m":"x"}'::jsonb, 'metadata');
     PERFORM pp_test_assert_unchanged(before, 'patch with NULL, NULL');

@@ -11,7 +11,8 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT r FROM pp_close_account('cl-a', a, 500);
     PERFORM pp_test_eq(r.status, 200, 'status');
-    PERFORM pp_test_eq(r.body, pp_account_envelope(a), 'body is the envelope');
+    PERFORM pp_test_eq(r.body, left(pp_account_envelope(a), -1) || ',"risk":' || pp_risk_json(a) || '}',
+                       'body is the envelope with its risk object');
     PERFORM pp_test_eq(r.body::jsonb->>'status', 'closed', 'status in the body');
     PERFORM pp_test_eq(r.body::jsonb->>'balance', '1000.00', 'balance');
     PERFORM pp_test_eq(r.body::jsonb->>'equity', '1000.00', 'equity');

@@ -37,7 +37,8 @@ BEGIN
 
     SELECT * INTO STRICT r FROM pp_reset_account('rs-a', a, 500);
     PERFORM pp_test_eq(r.status, 200, 'status');
-    PERFORM pp_test_eq(r.body, pp_account_envelope(a), 'body is the envelope');
+    PERFORM pp_test_eq(r.body, left(pp_account_envelope(a), -1) || ',"risk":' || pp_risk_json(a) || '}',
+                       'body is the envelope with its risk object');
     b := r.body::jsonb;
     PERFORM pp_test_eq(format('%s %s %s %s %s %s', b->>'status', b->>'balance', b->>'equity',
                               b->>'starting_balance', b->>'unrealized_pnl', b->'open_positions'),

@@ -48,16 +48,17 @@ BEGIN
     -- each account is exactly the partner API's account state plus "tenant", in this order
     FOR i IN 0..2 LOOP
         PERFORM pp_test_eq((accs->i) - 'tenant',
-                           pp_account_envelope((accs->i->>'account_id')::uuid)::jsonb,
+                           pp_account_state((accs->i->>'account_id')::uuid)::jsonb,
                            format('account %s is the envelope', i));
     END LOOP;
     PERFORM pp_test_eq(pp_test_keys((r.body::json->'accounts'->2)::text),
                        ARRAY['account_id', 'external_id', 'stage', 'status', 'balance',
                              'reserved_cash', 'starting_balance', 'equity', 'unrealized_pnl',
-                             'realized_pnl', 'open_positions', 'rules', 'metadata', 'updated_at', 'tenant'],
+                             'realized_pnl', 'open_positions', 'rules', 'metadata', 'updated_at', 'risk',
+                             'tenant'],
                        'account keys in order');
     PERFORM pp_test_eq(r.body::json->'accounts'->>2,
-                       left(pp_account_envelope(a1), -1) || ',"tenant":"tr-a"}', 'account text');
+                       left(pp_account_state(a1), -1) || ',"tenant":"tr-a"}', 'account text');
 END
 $$;
 
@@ -119,7 +120,7 @@ BEGIN
     UPDATE positions SET quantity = 0, closed_at = clock_timestamp() WHERE id = p;
     SELECT * INTO STRICT r FROM pp_trader_account(u, a);
     PERFORM pp_test_eq(r.status, 200, 'status');
-    PERFORM pp_test_eq(r.body, left(pp_account_envelope(a), -1) || ',"tenant":"tr-a","positions":['
+    PERFORM pp_test_eq(r.body, left(pp_account_state(a), -1) || ',"tenant":"tr-a","positions":['
         '{"token_id":"21001","market_id":"0xc21001","outcome":"Yes","quantity":"10.0000",'
           '"average_entry_price":"0.3000","mark_price":"0.4500"},'
         '{"token_id":"21002","market_id":"0xc21002","outcome":"No","quantity":"2.5000",'

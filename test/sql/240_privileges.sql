@@ -55,7 +55,7 @@ BEGIN
 END
 $$;
 
--- test: every api function is SECURITY DEFINER with a fixed search_path, no engine function is but the id default
+-- test: every api function is SECURITY DEFINER with a fixed search_path, no engine function is but the id default and the event flush (a deferred trigger, run at commit as the session's user)
 DO $$
 BEGIN
     PERFORM pp_test_eq((SELECT array_agg(p.proname ORDER BY p.proname)
@@ -66,7 +66,11 @@ BEGIN
     PERFORM pp_test_eq((SELECT array_agg(p.proname ORDER BY p.proname)
                         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                         WHERE n.nspname = 'engine' AND p.prosecdef),
-                       ARRAY['pp_next_opaque_id']::name[], 'SECURITY DEFINER engine functions');
+                       ARRAY['pp_events_flush', 'pp_next_opaque_id']::name[],
+                       'SECURITY DEFINER engine functions');
+    PERFORM pp_test_eq((SELECT p.proconfig FROM pg_proc p
+                        WHERE p.oid = 'engine.pp_events_flush()'::regprocedure),
+                       ARRAY['search_path=public, engine, pg_temp'], 'the flush''s search_path');
 END
 $$;
 

@@ -312,6 +312,10 @@ BEGIN
                    UNION ALL SELECT NULL::uuid) a LOOP
         SELECT * INTO STRICT v_new FROM pp_get_account(r.tenant, r.id);
         SELECT * INTO STRICT v_old FROM pg_temp.old_get_account(r.tenant, r.id);
+        -- since issue 13 the envelope ends with its risk object
+        IF v_old.status = 200 THEN
+            v_old.body := left(v_old.body, -1) || ',"risk":' || pp_risk_json(r.id) || '}';
+        END IF;
         IF (v_new.status, v_new.body) IS DISTINCT FROM (v_old.status, v_old.body) THEN
             RAISE EXCEPTION 'pp_get_account(%, %) differs:% old % % % new % %', r.tenant, r.id,
                 chr(10), v_old.status, v_old.body, chr(10), v_new.status, v_new.body;

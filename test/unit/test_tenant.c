@@ -120,6 +120,38 @@ START_TEST(test_redirects)
 }
 END_TEST
 
+START_TEST(test_day_boundary)
+{
+    pp_tenants_t *reg = pp_tenants_make(unit_pool);
+    pp_tenant_t *t;
+
+    ck_assert_ptr_null(pp_tenants_add(reg, "ny", &t));
+    ck_assert_str_eq(t->day_boundary, "00:00");
+    ck_assert_str_eq(t->day_zone, "UTC");
+    ck_assert_ptr_null(pp_tenant_set_day_boundary(unit_pool, t, "17:00", "America/New_York",
+                                                  "/usr/share/zoneinfo"));
+    ck_assert_str_eq(t->day_boundary, "17:00");
+    ck_assert_str_eq(t->day_zone, "America/New_York");
+    ck_assert_str_eq(pp_tenants_settings_json(unit_pool, reg),
+                     "[{\"tenant\":\"ny\",\"day_boundary\":\"17:00\",\"day_zone\":"
+                     "\"America/New_York\"}]");
+    /* refused, and nothing changed */
+    ck_assert_ptr_nonnull(pp_tenant_set_day_boundary(unit_pool, t, "24:00", "UTC",
+                                                     "/usr/share/zoneinfo"));
+    ck_assert_ptr_nonnull(pp_tenant_set_day_boundary(unit_pool, t, "7:00", "UTC",
+                                                     "/usr/share/zoneinfo"));
+    ck_assert_ptr_nonnull(pp_tenant_set_day_boundary(unit_pool, t, "17:60", "UTC",
+                                                     "/usr/share/zoneinfo"));
+    ck_assert_ptr_nonnull(pp_tenant_set_day_boundary(unit_pool, t, "17:00", "Mars/Olympus",
+                                                     "/usr/share/zoneinfo"));
+    ck_assert_ptr_nonnull(pp_tenant_set_day_boundary(unit_pool, t, "17:00", "../../etc/passwd",
+                                                     "/usr/share/zoneinfo"));
+    ck_assert_ptr_nonnull(pp_tenant_set_day_boundary(unit_pool, t, "17:00", "America",
+                                                     "/usr/share/zoneinfo"));
+    ck_assert_str_eq(t->day_zone, "America/New_York");
+}
+END_TEST
+
 Suite *unit_tenant_suite(void)
 {
     Suite *s = suite_create("tenant");
@@ -129,6 +161,7 @@ Suite *unit_tenant_suite(void)
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_redirects);
+    tcase_add_test(tc, test_day_boundary);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -42,6 +42,7 @@ int main(int argc, const char *const *argv)
     srunner_add_suite(sr, unit_mail_suite());
     srunner_add_suite(sr, unit_dbguard_suite());
     srunner_add_suite(sr, unit_config_value_suite());
+    srunner_add_suite(sr, unit_events_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -24,6 +24,7 @@ Suite *unit_redirect_suite(void);
 Suite *unit_mail_suite(void);
 Suite *unit_dbguard_suite(void);
 Suite *unit_config_value_suite(void);
+Suite *unit_events_suite(void);
 
 /* A fresh pool per test, created in a checked fixture (inside the fork). */
 extern apr_pool_t *unit_pool;
