@@ -1,9 +1,10 @@
 -- The hot-path functions rewritten for speed (issue 12: plans cached, the
 -- wallet an index condition, an order page in one join) answer byte for byte
--- what they answered before. The definitions as they were (main at ea10aee)
--- are copied below into pg_temp, so they live only in this test's
--- transaction; every test seeds a mixed book through the engine and compares
--- the old and the new function on every id, and on ids that do not exist.
+-- what they answered before. The definitions as they were (main at ea10aee;
+-- pp_wallet_equity as issue 13 wrote it) are copied below into pg_temp, so
+-- they live only in this test's transaction; every test seeds a mixed book
+-- through the engine and compares the old and the new function on every id,
+-- and on ids that do not exist.
 
 -- engine.pp_account_envelope as it was: LANGUAGE sql with CTEs.
 CREATE FUNCTION pg_temp.old_account_envelope(p_account_id uuid) RETURNS text
@@ -62,6 +63,24 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY SELECT 200, pg_temp.old_account_envelope(p_account_id);
+END
+$$;
+
+-- engine.pp_wallet_equity as it was (issue 13): positions joined to market_tokens.
+CREATE FUNCTION pg_temp.old_wallet_equity(p_wallet_id bigint, OUT equity numeric,
+                                          OUT balance numeric)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    SELECT w.balance
+           + coalesce((SELECT sum(o.reserved_cash) FROM orders o
+                       WHERE o.wallet_id = w.id AND o.status = 'open'), 0)
+           + coalesce((SELECT sum(round(p.quantity * pp_mark_price(t, p.avg_entry_price), 2))
+                       FROM positions p JOIN market_tokens t ON t.token_id = p.token_id
+                       WHERE p.wallet_id = w.id AND p.closed_at IS NULL
+                         AND p.archived_at IS NULL AND p.quantity > 0), 0),
+           w.balance
+    INTO equity, balance
+    FROM wallets w WHERE w.id = p_wallet_id;
 END
 $$;
 
@@ -323,6 +342,27 @@ BEGIN
         n := n + 1;
     END LOOP;
     PERFORM pp_test_eq(n, 4 * 15, 'answers compared');
+END
+$$;
+
+-- test: pp_wallet_equity is identical to the old one for every wallet and unknown ids
+DO $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    PERFORM pg_temp.seed();
+    FOR r IN SELECT id FROM wallets UNION ALL SELECT -1 UNION ALL SELECT NULL::bigint LOOP
+        IF (SELECT row(e.equity::text, e.balance::text) FROM pp_wallet_equity(r.id) e)
+           IS DISTINCT FROM
+           (SELECT row(e.equity::text, e.balance::text) FROM pg_temp.old_wallet_equity(r.id) e) THEN
+            RAISE EXCEPTION 'pp_wallet_equity(%) differs: old %, new %', r.id,
+                (SELECT row(e.*) FROM pg_temp.old_wallet_equity(r.id) e),
+                (SELECT row(e.*) FROM pp_wallet_equity(r.id) e);
+        END IF;
+        n := n + 1;
+    END LOOP;
+    ASSERT n >= 26, format('only %s wallets compared', n);
 END
 $$;
 
