@@ -145,7 +145,7 @@ $$;
 -- The mixed book: 3 tenants, 13 accounts (one trader in two tenants), 8
 -- outcome tokens priced every way a mark can be taken (both sides, midpoint
 -- only, last trade only, no price: the entry price), positions from filled
--- market and limit orders, partly and fully sold, archived by a reset;
+-- market and limit orders, partly and fully sold, settled, archived by a reset;
 -- resting BUY (reserved cash) and SELL (reserved shares) orders, cancelled
 -- ones, a closed account, an account that never traded, a fixture position of
 -- quantity 0, positions opened at the same instant (ordered by id), an order
@@ -241,6 +241,17 @@ BEGIN
         END LOOP;
     END LOOP;
 
+    -- a settled market: its positions closed with their quantity kept
+    PERFORM pp_test_market('0xhot5', ARRAY['8501', '8502']);
+    PERFORM pp_test_price('8501', 0.60, 0.62);
+    FOR i IN 1..4 LOOP
+        SELECT * INTO STRICT r FROM pp_place_order(
+            (SELECT tenant FROM accounts WHERE id = acc[i]), acc[i], '8501', 'BUY', 'market',
+            2.5 * i, NULL, NULL, NULL, 0, 0);
+        ASSERT r.status = 201, format('seed BUY to settle %s: %s %s', i, r.status, r.body);
+    END LOOP;
+    PERFORM pp_settle_market('0xhot5', '8501');
+
     -- account 7 reset (positions archived, orders cancelled), then buys again;
     -- account 10 closed (its resting orders cancelled, positions kept)
     PERFORM pp_reset_account('hot-1', acc[7], 100);
@@ -298,7 +309,10 @@ BEGIN
     ASSERT EXISTS (SELECT 1 FROM accounts WHERE status = 'closed'), 'a closed account';
     ASSERT EXISTS (SELECT 1 FROM accounts WHERE reset_count > 0), 'a reset account';
     ASSERT EXISTS (SELECT 1 FROM positions WHERE archived_at IS NOT NULL), 'archived positions';
-    ASSERT EXISTS (SELECT 1 FROM positions WHERE closed_at IS NOT NULL), 'closed positions';
+    ASSERT EXISTS (SELECT 1 FROM positions WHERE closed_at IS NOT NULL AND quantity = 0),
+        'positions sold back';
+    ASSERT EXISTS (SELECT 1 FROM positions WHERE closed_at IS NOT NULL AND quantity > 0),
+        'positions settled';
     ASSERT EXISTS (SELECT 1 FROM orders WHERE status = 'open' AND reserved_cash > 0), 'reserved cash';
     ASSERT EXISTS (SELECT 1 FROM orders WHERE status = 'open' AND reserved_shares > 0), 'reserved shares';
     ASSERT (SELECT count(*) FROM positions WHERE closed_at IS NULL AND archived_at IS NULL) >= 40,
