@@ -38,8 +38,14 @@ BEGIN
     SELECT w.balance
            + coalesce((SELECT sum(o.reserved_cash) FROM orders o
                        WHERE o.wallet_id = w.id AND o.status = 'open'), 0)
-           + coalesce((SELECT sum(round(p.quantity * pp_mark_price(t, p.avg_entry_price), 2))
-                       FROM positions p JOIN market_tokens t ON t.token_id = p.token_id
+           + coalesce((SELECT sum(round(p.quantity * t.mark, 2))
+                       FROM positions p
+                       CROSS JOIN LATERAL (
+                           -- OFFSET 0: one index lookup per position (as in the
+                           -- envelope); joined plainly, a small market_tokens is
+                           -- hashed whole at every call
+                           SELECT pp_mark_price(t, p.avg_entry_price) AS mark
+                           FROM market_tokens t WHERE t.token_id = p.token_id OFFSET 0) t
                        WHERE p.wallet_id = w.id AND p.closed_at IS NULL
                          AND p.archived_at IS NULL AND p.quantity > 0), 0),
            w.balance

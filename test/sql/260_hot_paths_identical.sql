@@ -1,9 +1,10 @@
 -- The hot-path functions rewritten for speed (issue 12: plans cached, the
 -- wallet an index condition, an order page in one join) answer byte for byte
--- what they answered before. The definitions as they were (main at ea10aee)
--- are copied below into pg_temp, so they live only in this test's
--- transaction; every test seeds a mixed book through the engine and compares
--- the old and the new function on every id, and on ids that do not exist.
+-- what they answered before. The definitions as they were (main at ea10aee;
+-- pp_wallet_equity as issue 13 wrote it) are copied below into pg_temp, so
+-- they live only in this test's transaction; every test seeds a mixed book
+-- through the engine and compares the old and the new function on every id,
+-- and on ids that do not exist.
 
 -- engine.pp_account_envelope as it was: LANGUAGE sql with CTEs.
 CREATE FUNCTION pg_temp.old_account_envelope(p_account_id uuid) RETURNS text
@@ -62,6 +63,24 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY SELECT 200, pg_temp.old_account_envelope(p_account_id);
+END
+$$;
+
+-- engine.pp_wallet_equity as it was (issue 13): positions joined to market_tokens.
+CREATE FUNCTION pg_temp.old_wallet_equity(p_wallet_id bigint, OUT equity numeric,
+                                          OUT balance numeric)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    SELECT w.balance
+           + coalesce((SELECT sum(o.reserved_cash) FROM orders o
+                       WHERE o.wallet_id = w.id AND o.status = 'open'), 0)
+           + coalesce((SELECT sum(round(p.quantity * pp_mark_price(t, p.avg_entry_price), 2))
+                       FROM positions p JOIN market_tokens t ON t.token_id = p.token_id
+                       WHERE p.wallet_id = w.id AND p.closed_at IS NULL
+                         AND p.archived_at IS NULL AND p.quantity > 0), 0),
+           w.balance
+    INTO equity, balance
+    FROM wallets w WHERE w.id = p_wallet_id;
 END
 $$;
 
@@ -126,7 +145,7 @@ $$;
 -- The mixed book: 3 tenants, 13 accounts (one trader in two tenants), 8
 -- outcome tokens priced every way a mark can be taken (both sides, midpoint
 -- only, last trade only, no price: the entry price), positions from filled
--- market and limit orders, partly and fully sold, archived by a reset;
+-- market and limit orders, partly and fully sold, settled, archived by a reset;
 -- resting BUY (reserved cash) and SELL (reserved shares) orders, cancelled
 -- ones, a closed account, an account that never traded, a fixture position of
 -- quantity 0, positions opened at the same instant (ordered by id), an order
@@ -222,6 +241,17 @@ BEGIN
         END LOOP;
     END LOOP;
 
+    -- a settled market: its positions closed with their quantity kept
+    PERFORM pp_test_market('0xhot5', ARRAY['8501', '8502']);
+    PERFORM pp_test_price('8501', 0.60, 0.62);
+    FOR i IN 1..4 LOOP
+        SELECT * INTO STRICT r FROM pp_place_order(
+            (SELECT tenant FROM accounts WHERE id = acc[i]), acc[i], '8501', 'BUY', 'market',
+            2.5 * i, NULL, NULL, NULL, 0, 0);
+        ASSERT r.status = 201, format('seed BUY to settle %s: %s %s', i, r.status, r.body);
+    END LOOP;
+    PERFORM pp_settle_market('0xhot5', '8501');
+
     -- account 7 reset (positions archived, orders cancelled), then buys again;
     -- account 10 closed (its resting orders cancelled, positions kept)
     PERFORM pp_reset_account('hot-1', acc[7], 100);
@@ -279,7 +309,10 @@ BEGIN
     ASSERT EXISTS (SELECT 1 FROM accounts WHERE status = 'closed'), 'a closed account';
     ASSERT EXISTS (SELECT 1 FROM accounts WHERE reset_count > 0), 'a reset account';
     ASSERT EXISTS (SELECT 1 FROM positions WHERE archived_at IS NOT NULL), 'archived positions';
-    ASSERT EXISTS (SELECT 1 FROM positions WHERE closed_at IS NOT NULL), 'closed positions';
+    ASSERT EXISTS (SELECT 1 FROM positions WHERE closed_at IS NOT NULL AND quantity = 0),
+        'positions sold back';
+    ASSERT EXISTS (SELECT 1 FROM positions WHERE closed_at IS NOT NULL AND quantity > 0),
+        'positions settled';
     ASSERT EXISTS (SELECT 1 FROM orders WHERE status = 'open' AND reserved_cash > 0), 'reserved cash';
     ASSERT EXISTS (SELECT 1 FROM orders WHERE status = 'open' AND reserved_shares > 0), 'reserved shares';
     ASSERT (SELECT count(*) FROM positions WHERE closed_at IS NULL AND archived_at IS NULL) >= 40,
@@ -323,6 +356,27 @@ BEGIN
         n := n + 1;
     END LOOP;
     PERFORM pp_test_eq(n, 4 * 15, 'answers compared');
+END
+$$;
+
+-- test: pp_wallet_equity is identical to the old one for every wallet and unknown ids
+DO $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    PERFORM pg_temp.seed();
+    FOR r IN SELECT id FROM wallets UNION ALL SELECT -1 UNION ALL SELECT NULL::bigint LOOP
+        IF (SELECT row(e.equity::text, e.balance::text) FROM pp_wallet_equity(r.id) e)
+           IS DISTINCT FROM
+           (SELECT row(e.equity::text, e.balance::text) FROM pg_temp.old_wallet_equity(r.id) e) THEN
+            RAISE EXCEPTION 'pp_wallet_equity(%) differs: old %, new %', r.id,
+                (SELECT row(e.*) FROM pg_temp.old_wallet_equity(r.id) e),
+                (SELECT row(e.*) FROM pp_wallet_equity(r.id) e);
+        END IF;
+        n := n + 1;
+    END LOOP;
+    ASSERT n >= 26, format('only %s wallets compared', n);
 END
 $$;
 
